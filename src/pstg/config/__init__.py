@@ -1,0 +1,1 @@
+"""Station configuration: models, YAML loader with line numbers, and whole-file checks."""

@@ -1,0 +1,209 @@
+"""Typed station configuration: the YAML contract of DESIGN.md as pydantic v2 models.
+
+Field-level checks live here; checks that need the whole file (duplicate names, overlapping
+registers, unknown drivers) live in `checks.py`, and the loader with line numbers in `loader.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pstg.config.durations import Seconds
+from pstg.model import DataType, Endian, RegisterTable
+
+TAG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+MAX_ADDRESS = 65535
+MAX_REGISTERS_PER_REQUEST = 125  # Modbus spec limit for FC3/FC4
+MAX_BITS_PER_REQUEST = 2000  # Modbus spec limit for FC1/FC2
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos until proven otherwise: `adress: 4` must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class StationInfo(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=64)
+    name: str = ""
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///pstg.db"
+
+
+class ApiConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class TagConfig(_Strict):
+    """One named signal and where it comes from on its device."""
+
+    name: str = Field(pattern=TAG_NAME_PATTERN, max_length=128)
+    source: RegisterTable
+    address: int = Field(ge=0, le=MAX_ADDRESS)
+    type: DataType | None = None  # default: bool for coils/discrete inputs, uint16 otherwise
+    word_order: Endian | None = None  # None: the device's default
+    byte_order: Endian | None = None
+    bit: int | None = Field(default=None, ge=0, le=15)
+    length: int | None = Field(default=None, ge=1, le=MAX_REGISTERS_PER_REQUEST)
+    scale: float = 1.0
+    offset: float = 0.0
+    unit: str = ""
+    description: str = ""
+    deadband: float | None = Field(default=None, ge=0)
+    sentinels: list[int] = Field(default_factory=list)
+    """Raw register values that mean "no reading" (e.g. 0x8000 or 32767 from a failed sensor)."""
+    range: tuple[float, float] | None = None
+    """Engineering range [low, high]; values outside it get quality uncertain/out_of_range."""
+    writable: bool = False
+
+    @property
+    def data_type(self) -> DataType:
+        """The configured type, or the table's natural default."""
+        if self.type is not None:
+            return self.type
+        return DataType.BOOL if self.source.is_bit_table else DataType.UINT16
+
+    @property
+    def register_count(self) -> int:
+        """Registers (or bits, in a bit table) this tag occupies."""
+        if self.source.is_bit_table:
+            return 1
+        if self.data_type is DataType.STRING:
+            return self.length or 1
+        count = self.data_type.fixed_register_count
+        assert count is not None
+        return count
+
+    @property
+    def end_address(self) -> int:
+        """Last address occupied (inclusive)."""
+        return self.address + self.register_count - 1
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> Self:
+        data_type = self.data_type
+        if self.source.is_bit_table:
+            if data_type is not DataType.BOOL:
+                raise ValueError(
+                    f"a {self.source.value} holds single bits: type must be bool, not {data_type}"
+                )
+            if self.bit is not None:
+                raise ValueError(f"bit applies to registers, not to a {self.source.value}")
+        if self.bit is not None and data_type is not DataType.BOOL:
+            raise ValueError(f"bit needs type bool, not {data_type}")
+        if self.length is not None and data_type is not DataType.STRING:
+            raise ValueError("length applies only to type string")
+        if data_type is DataType.STRING and self.length is None:
+            raise ValueError("a string tag needs length (number of registers)")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range low {self.range[0]} is above high {self.range[1]}")
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        if self.writable and not self.source.is_writable:
+            raise ValueError(f"a {self.source.value} is read-only: it cannot be writable")
+        return self
+
+
+class DeviceConfig(_Strict):
+    """One Modbus slave (or other driver's device) and its tags."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=64)
+    driver: str = "modbus-tcp"
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=502, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    serial_port: str | None = None  # modbus-rtu: /dev/ttyUSB0, COM3, ...
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    poll_interval: Seconds = 1.0
+    timeout: Seconds = 1.0
+    retries: int = Field(default=0, ge=0, le=10)
+    word_order: Endian = Endian.BIG
+    byte_order: Endian = Endian.BIG
+    max_registers_per_request: int = Field(default=MAX_REGISTERS_PER_REQUEST, ge=1, le=125)
+    max_bits_per_request: int = Field(default=MAX_BITS_PER_REQUEST, ge=1, le=2000)
+    max_gap: int = Field(default=10, ge=0, le=124)
+    """Unused registers a request may span to save a round trip (0: never read unmapped ones)."""
+    max_bit_gap: int = Field(default=64, ge=0, le=1999)
+    pause_between_requests: Seconds = 0.0
+    """Quiet time on a shared line between two requests (small RTU gateways need it)."""
+    backoff_initial: Seconds = 1.0
+    backoff_max: Seconds = 60.0
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Free-form settings for third-party drivers; built-in drivers take none."""
+    tags: list[TagConfig] = Field(default_factory=list)
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _positive_interval(cls, value: float) -> float:
+        if value < 0.01:
+            raise ValueError("poll_interval must be at least 10ms")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive_timeout(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("timeout must be greater than 0")
+        return value
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> Self:
+        if self.backoff_max < self.backoff_initial:
+            raise ValueError("backoff_max must not be below backoff_initial")
+        return self
+
+    def word_order_of(self, tag: TagConfig) -> Endian:
+        return tag.word_order or self.word_order
+
+    def byte_order_of(self, tag: TagConfig) -> Endian:
+        return tag.byte_order or self.byte_order
+
+
+AlarmKind = Literal["high_high", "high", "low", "low_low", "discrete", "bad_quality", "comm_loss"]
+Priority = Literal["critical", "high", "medium", "low"]
+
+
+class AlarmConfig(_Strict):
+    """An alarm rule. The engine arrives with the alarms issue; the shape is checked now."""
+
+    tag: str | None = None
+    device: str | None = None  # for comm_loss
+    kind: AlarmKind
+    limit: float | None = None
+    value: float | None = None  # for discrete
+    deadband: float = Field(default=0.0, ge=0)
+    on_delay: Seconds = 0.0
+    off_delay: Seconds = 0.0
+    priority: Priority = "medium"
+    message: str = ""
+
+    @model_validator(mode="after")
+    def _check_kind_fields(self) -> Self:
+        if self.kind in ("high_high", "high", "low", "low_low") and self.limit is None:
+            raise ValueError(f"a {self.kind} alarm needs limit")
+        if self.kind == "discrete" and self.value is None:
+            raise ValueError("a discrete alarm needs value")
+        if self.kind == "comm_loss":
+            if self.device is None:
+                raise ValueError("a comm_loss alarm needs device")
+        elif self.tag is None:
+            raise ValueError(f"a {self.kind} alarm needs tag")
+        return self
+
+
+class StationConfig(_Strict):
+    """The whole station.yaml."""
+
+    station: StationInfo
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    devices: list[DeviceConfig] = Field(default_factory=list)
+    alarms: list[AlarmConfig] = Field(default_factory=list)

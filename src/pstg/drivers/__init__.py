@@ -1,0 +1,1 @@
+"""Device drivers: the Driver protocol, the registry, the read planner and built-in Modbus."""

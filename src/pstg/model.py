@@ -1,0 +1,112 @@
+"""Canonical types shared by every stage of the data path.
+
+drivers -> poller -> (processors, storage, api) all speak in these types, so none of them
+needs to know how another stage represents a signal internally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class Quality(StrEnum):
+    """OPC UA style quality of a sample."""
+
+    GOOD = "good"
+    UNCERTAIN = "uncertain"
+    BAD = "bad"
+
+
+class QualityReason(StrEnum):
+    """Why a sample is not good. `NONE` for good samples."""
+
+    NONE = ""
+    COMM_FAILURE = "comm_failure"  # connection refused, reset or lost
+    TIMEOUT = "timeout"  # the device did not answer in time
+    DEVICE_FAILURE = "device_failure"  # Modbus exception response
+    MALFORMED_RESPONSE = "malformed_response"  # short, garbled or mismatched frame
+    CONFIG_ERROR = "config_error"  # the tag cannot be decoded as configured
+    OUT_OF_RANGE = "out_of_range"  # outside the engineering range
+    NO_READING = "no_reading"  # NaN/inf or a configured sentinel such as 0x8000
+    STALE = "stale"  # no fresh value within the expected time
+
+
+class RegisterTable(StrEnum):
+    """The four Modbus data tables; the value is the config spelling."""
+
+    HOLDING_REGISTER = "holding_register"
+    INPUT_REGISTER = "input_register"
+    COIL = "coil"
+    DISCRETE_INPUT = "discrete_input"
+
+    @property
+    def is_bit_table(self) -> bool:
+        return self in (RegisterTable.COIL, RegisterTable.DISCRETE_INPUT)
+
+    @property
+    def is_writable(self) -> bool:
+        return self in (RegisterTable.HOLDING_REGISTER, RegisterTable.COIL)
+
+
+class DataType(StrEnum):
+    INT16 = "int16"
+    UINT16 = "uint16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    INT64 = "int64"
+    UINT64 = "uint64"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    BOOL = "bool"
+    STRING = "string"
+
+    @property
+    def fixed_register_count(self) -> int | None:
+        """Registers one value occupies; None for strings (their length is configured)."""
+        return _REGISTER_COUNT.get(self)
+
+
+_REGISTER_COUNT = {
+    DataType.INT16: 1,
+    DataType.UINT16: 1,
+    DataType.BOOL: 1,
+    DataType.INT32: 2,
+    DataType.UINT32: 2,
+    DataType.FLOAT32: 2,
+    DataType.INT64: 4,
+    DataType.UINT64: 4,
+    DataType.FLOAT64: 4,
+}
+
+
+class Endian(StrEnum):
+    """Order of bytes within a register, or of registers within a value."""
+
+    BIG = "big"
+    LITTLE = "little"
+
+
+def utc_now() -> datetime:
+    """Timezone-aware UTC now; every timestamp in PSTG is made here or parsed as UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One observation of a tag.
+
+    `value` is a float for numbers and booleans (0/1), a str for string tags, and None when
+    the quality is bad: a failed read never invents a value.
+    """
+
+    tag: str
+    ts: datetime
+    value: float | str | None
+    quality: Quality = Quality.GOOD
+    reason: QualityReason = QualityReason.NONE
+
+    @classmethod
+    def bad(cls, tag: str, ts: datetime, reason: QualityReason) -> Sample:
+        return cls(tag=tag, ts=ts, value=None, quality=Quality.BAD, reason=reason)
