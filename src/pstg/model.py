@@ -110,3 +110,21 @@ class Sample:
     @classmethod
     def bad(cls, tag: str, ts: datetime, reason: QualityReason) -> Sample:
         return cls(tag=tag, ts=ts, value=None, quality=Quality.BAD, reason=reason)
+
+
+class EventKind(StrEnum):
+    """What happened. Later stages (alarms, service, auth) add their kinds here."""
+
+    DEVICE_CONNECTED = "device_connected"
+    DEVICE_DISCONNECTED = "device_disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened at a point in time, for the events journal."""
+
+    ts: datetime
+    kind: EventKind
+    source: str  # what it happened to: a device id, a tag name, a user ...
+    message: str
+    attributes: dict[str, str] | None = None
