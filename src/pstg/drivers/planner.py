@@ -46,11 +46,12 @@ class ReadBlock:
         return data[start : start + tag.register_count]
 
     def describe(self) -> str:
-        unit = "bits" if self.table.is_bit_table else "registers"
+        unit = "bit" if self.table.is_bit_table else "register"
+        if self.count != 1:
+            unit += "s"
         names = ", ".join(tag.name for tag in self.tags)
         return (
-            f"{self.table.value} {self.address}..{self.end_address} "
-            f"({self.count} {unit}): {names}"
+            f"{self.table.value} {self.address}..{self.end_address} ({self.count} {unit}): {names}"
         )
 
 

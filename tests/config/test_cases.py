@@ -1,0 +1,51 @@
+"""Station files and the problems they must produce, one folder per case.
+
+`cases/<case>/station.yaml` is loaded from inside its folder, so problems read
+`station.yaml:LINE location: message`; `cases/<case>/expected.txt` lists them in order, one per
+line. A case without expected.txt must load cleanly. To add a case, add a folder.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from pstg.config.loader import ConfigError, load_config
+
+CASES = Path(__file__).parent / "cases"
+
+
+def case_names() -> list[str]:
+    return sorted(path.name for path in CASES.iterdir() if (path / "station.yaml").is_file())
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_case(case, monkeypatch):
+    folder = CASES / case
+    expected_file = folder / "expected.txt"
+    monkeypatch.chdir(folder)
+
+    if not expected_file.exists():
+        load_config("station.yaml")
+        return
+
+    expected = [line for line in expected_file.read_text().splitlines() if line.strip()]
+    with pytest.raises(ConfigError) as caught:
+        load_config("station.yaml")
+    assert [str(problem) for problem in caught.value.problems] == expected
+
+
+def test_every_check_has_a_case():
+    # A guard against the folder quietly losing cases: these are the ones the checks rely on.
+    assert {
+        "valid_full",
+        "three_errors",
+        "yaml_syntax_error",
+        "duplicate_names",
+        "unknown_driver",
+        "rtu_without_serial_port",
+        "overlapping_tags",
+        "address_past_end",
+        "tag_too_large",
+        "alarm_references",
+        "shared_connection_mismatch",
+    } <= set(case_names())
