@@ -34,7 +34,12 @@ def spans(blocks):
         ([tag("a", 0, "float32"), tag("b", 2, "float64")], 125, 0, [(0, 6)]),
         # the per-request limit is never exceeded
         ([tag(f"t{i}", i) for i in range(300)], 125, 0, [(0, 125), (125, 125), (250, 50)]),
-        ([tag(f"t{i}", i * 2, "float32") for i in range(10)], 7, 0, [(0, 6), (6, 6), (12, 6), (18, 2)]),
+        (
+            [tag(f"t{i}", i * 2, "float32") for i in range(10)],
+            7,
+            0,
+            [(0, 6), (6, 6), (12, 6), (18, 2)],
+        ),
         # input order does not matter
         ([tag("b", 10), tag("a", 0)], 125, 10, [(0, 11)]),
         # two bit tags on one register share it

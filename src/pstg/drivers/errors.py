@@ -89,3 +89,24 @@ class DeviceException(DriverError):
         self.name = MODBUS_EXCEPTION_NAMES.get(code, "unknown exception")
         where = f" ({context})" if context else ""
         super().__init__(f"Modbus exception {code}: {self.name}{where}")
+
+    @property
+    def target_unreachable(self) -> bool:
+        """A gateway answered that the unit behind it is gone (codes 10 and 11)."""
+        return self.code in GATEWAY_TARGET_UNREACHABLE
+
+
+GATEWAY_TARGET_UNREACHABLE = frozenset({10, 11})
+
+
+def is_link_failure(exc: DriverError) -> bool:
+    """True when the failure says the device cannot be reached at all, not that one request
+    failed: the rest of the cycle would fail the same way, so the device is backed off."""
+    if isinstance(exc, DeviceException):
+        return exc.target_unreachable
+    return exc.kind in LINK_FAILURE_KINDS
+
+
+LINK_FAILURE_KINDS = frozenset(
+    {FailureKind.CONNECT_FAILED, FailureKind.CONNECTION_LOST, FailureKind.TIMEOUT}
+)

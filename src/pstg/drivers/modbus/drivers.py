@@ -1,0 +1,114 @@
+"""The three built-in Modbus drivers, registered as `pstg.drivers` entry points.
+
+A driver is one device (one unit id) on a `ModbusLine`. Devices whose lines are the same (same
+transport and host:port, or same serial port) share one line through the DriverContext, so they
+share one connection and take turns on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pstg.config.models import DeviceConfig
+from pstg.drivers.base import ConnectionState, DriverContext
+from pstg.drivers.modbus.functions import Request, read_request, write_request
+from pstg.drivers.modbus.line import Endpoint, ModbusLine, SerialEndpoint, TcpEndpoint
+from pstg.drivers.planner import ReadBlock
+from pstg.model import RegisterTable
+
+
+class ModbusDriver:
+    """A device on a Modbus line. Subclasses choose the line with `endpoint_for`."""
+
+    def __init__(self, device: DeviceConfig, context: DriverContext) -> None:
+        endpoint = self.endpoint_for(device)
+        line = context.shared(endpoint.key, lambda: ModbusLine(endpoint))
+        if line.endpoint != endpoint:
+            raise ValueError(
+                f"device {device.id!r}: its line settings ({endpoint}) differ from those of "
+                f"another device on {endpoint.name} ({line.endpoint})"
+            )
+        line.adopt(pause=device.pause_between_requests, timeout=device.timeout)
+        self.device = device
+        self.line = line
+        self._joined = False
+
+    @classmethod
+    def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
+        """The line `device` is on."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.device.id} unit {self.device.unit_id} "
+            f"on {self.line.name}, {self.state.value}>"
+        )
+
+    @property
+    def state(self) -> ConnectionState:
+        if self._joined and self.line.connected:
+            return ConnectionState.CONNECTED
+        return ConnectionState.DISCONNECTED
+
+    async def connect(self) -> None:
+        """Open (or join) the line; raise ConnectFailed. A no-op when already connected."""
+        self._join()
+        await self.line.open(self.device.timeout)
+
+    async def read(self, block: ReadBlock) -> list[int]:
+        """`block.count` registers (0..65535) or bits (0/1); opens the line when needed."""
+        return await self._send(read_request(block.table, block.address, block.count))
+
+    async def write(self, table: RegisterTable, address: int, values: Sequence[int]) -> None:
+        """FC5/FC15 for coils, FC6/FC16 for holding registers; ValueError for other tables."""
+        await self._send(write_request(table, address, values))
+
+    async def close(self) -> None:
+        """Release this device's hold on the line; the last device closes it."""
+        if self._joined:
+            self._joined = False
+            self.line.leave()
+
+    def _join(self) -> None:
+        if not self._joined:
+            self._joined = True
+            self.line.join()
+
+    async def _send(self, request: Request) -> list[int]:
+        self._join()
+        device = self.device
+        return await self.line.request(
+            device.unit_id, request, response_timeout=device.timeout, retries=device.retries
+        )
+
+
+class ModbusTcpDriver(ModbusDriver):
+    """`modbus-tcp`: Modbus TCP (MBAP framing) to `host`:`port`, addressed to `unit_id`."""
+
+    @classmethod
+    def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
+        return TcpEndpoint(device.host, device.port)
+
+
+class ModbusRtuOverTcpDriver(ModbusDriver):
+    """`modbus-rtu-over-tcp`: RTU frames over TCP, for transparent serial-to-Ethernet converters."""
+
+    @classmethod
+    def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
+        return TcpEndpoint(device.host, device.port, rtu_framing=True)
+
+
+class ModbusRtuDriver(ModbusDriver):
+    """`modbus-rtu`: RTU on the serial port `serial_port` (RS-485/RS-232)."""
+
+    @classmethod
+    def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
+        if not device.serial_port:
+            raise ValueError(f"device {device.id!r}: driver modbus-rtu needs serial_port")
+        return SerialEndpoint(
+            device.serial_port,
+            baudrate=device.baudrate,
+            parity=device.parity,
+            stopbits=device.stopbits,
+            bytesize=device.bytesize,
+        )

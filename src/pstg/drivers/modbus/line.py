@@ -1,0 +1,346 @@
+"""A Modbus line: one link to the field and the queue of requests on it.
+
+A line is a TCP connection (to a device or to a Modbus TCP gateway), a TCP connection carrying RTU
+frames (a serial-to-Ethernet converter), or a serial port. Every device on the line shares it:
+requests go out one at a time under one lock, each with its own unit id, with the line's
+`pause_between_requests` of quiet time between them.
+
+The line opens on demand and is dropped after a timeout, a malformed answer, a cancelled request
+or a lost connection; the next request opens it afresh. That is how a late answer to an abandoned
+request is kept from being read as the answer to the next one (RTU frames carry no transaction id
+to tell them apart). `retries` resends happen here, each on a fresh connection; backoff and
+reconnect schedules belong to the poller.
+
+pymodbus 3.16 facts this module relies on (checked against its source):
+
+- `reconnect_delay=0` disables the client's own reconnect task (`ModbusProtocol.connection_lost`
+  only schedules one when it is non-zero), and `retries=0` its own resends.
+- `client.connect()` swallows the OSError and returns False, which would hide "refused" versus
+  "no such port". We await the transport factory `client.ctx.call_create()` (what `connect()` runs
+  inside) to get the real error, and learn that the link is up from the `trace_connect` hook.
+- A dropped connection does not fail the request in flight: pymodbus waits for its own timeout.
+  We race the request against the `trace_connect(False)` notification instead.
+- An answer pymodbus cannot decode raises inside `data_received`; asyncio logs "Fatal error:
+  protocol.data_received() call failed" and closes the connection. Answers with a wrong
+  transaction or unit id, and RTU frames with a bad CRC, are skipped silently. The
+  `trace_packet` hook shows us those bytes, so both cases are reported as MalformedResponse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from pymodbus import FramerType
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+from pymodbus.client.base import ModbusBaseClient
+from pymodbus.exceptions import ModbusException
+from pymodbus.pdu import ModbusPDU
+
+from pstg.drivers.errors import (
+    ConnectFailed,
+    ConnectionLost,
+    MalformedResponse,
+    RequestTimeout,
+)
+from pstg.drivers.modbus import errors
+from pstg.drivers.modbus.functions import Request
+
+log = logging.getLogger(__name__)
+
+# pymodbus keeps its own response timeout; ours (asyncio) must always fire first, so pymodbus's
+# is set well above the longest timeout of the devices on the line.
+_MIN_LIBRARY_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class TcpEndpoint:
+    """A Modbus TCP device or gateway, or (rtu_framing) a serial-to-Ethernet converter."""
+
+    host: str
+    port: int
+    rtu_framing: bool = False
+
+    @property
+    def key(self) -> Hashable:
+        return ("modbus-line", "rtu-over-tcp" if self.rtu_framing else "tcp", self.host, self.port)
+
+    @property
+    def name(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def connect_failed(self, exc: OSError) -> ConnectFailed:
+        return errors.connect_failed(exc, self.name)
+
+    def make_client(self, timeout: float, hooks: _Hooks) -> ModbusBaseClient:
+        return AsyncModbusTcpClient(
+            self.host,
+            port=self.port,
+            framer=FramerType.RTU if self.rtu_framing else FramerType.SOCKET,
+            reconnect_delay=0,
+            timeout=timeout,
+            retries=0,
+            trace_packet=hooks.on_packet,
+            trace_pdu=hooks.on_pdu,
+            trace_connect=hooks.on_connect,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SerialEndpoint:
+    """A serial port with RTU framing. `port` may also be a pyserial URL (socket://, rfc2217://)."""
+
+    port: str
+    baudrate: int = 9600
+    parity: str = "N"
+    stopbits: int = 1
+    bytesize: int = 8
+
+    @property
+    def key(self) -> Hashable:
+        return ("modbus-line", "serial", self.port)
+
+    @property
+    def name(self) -> str:
+        return self.port
+
+    def connect_failed(self, exc: OSError) -> ConnectFailed:
+        return errors.serial_open_failed(exc, self.port)
+
+    def make_client(self, timeout: float, hooks: _Hooks) -> ModbusBaseClient:
+        return AsyncModbusSerialClient(
+            self.port,
+            framer=FramerType.RTU,
+            baudrate=self.baudrate,
+            parity=self.parity,
+            stopbits=self.stopbits,
+            bytesize=self.bytesize,
+            reconnect_delay=0,
+            timeout=timeout,
+            retries=0,
+            trace_packet=hooks.on_packet,
+            trace_pdu=hooks.on_pdu,
+            trace_connect=hooks.on_connect,
+        )
+
+
+Endpoint = TcpEndpoint | SerialEndpoint
+
+
+class _Hooks:
+    """What one connection saw, through pymodbus's trace hooks."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self.lost: asyncio.Future[None] = loop.create_future()
+        self.stray_bytes = 0
+        """Bytes received since the last request went out that did not decode into an answer."""
+
+    def on_connect(self, connected: bool) -> None:
+        future = self.opened if connected else self.lost
+        if not future.done():
+            future.set_result(None)
+
+    def on_packet(self, sending: bool, data: bytes) -> bytes:
+        # Receiving, `data` is pymodbus's whole buffer of not yet decoded bytes.
+        self.stray_bytes = 0 if sending else len(data)
+        return data
+
+    def on_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
+        if not sending:
+            self.stray_bytes = 0
+        return pdu
+
+
+class _Connection:
+    """One opened transport of a line: a fresh pymodbus client and its hooks."""
+
+    def __init__(self, endpoint: Endpoint, library_timeout: float) -> None:
+        self.hooks = _Hooks()
+        self.client = endpoint.make_client(library_timeout, self.hooks)
+
+    @property
+    def alive(self) -> bool:
+        return self.hooks.opened.done() and not self.hooks.lost.done() and self.client.connected
+
+    async def open(self) -> None:
+        await self.client.ctx.call_create()
+        # TCP is up once the call returns; a serial transport reports itself a few callbacks later.
+        await self.hooks.opened
+
+    def close(self) -> None:
+        self.hooks.on_connect(False)  # wakes a request still waiting on this connection
+        self.client.close()
+
+
+def _discard(task: asyncio.Future[ModbusPDU]) -> None:
+    """Cancel an abandoned request and swallow whatever it ends with."""
+    task.cancel()
+    task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+
+
+class ModbusLine:
+    """One physical link shared by the devices on it; see the module docstring."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.pause = 0.0
+        self._library_timeout = _MIN_LIBRARY_TIMEOUT
+        self._users = 0
+        self._lock = asyncio.Lock()
+        self._connection: _Connection | None = None
+        self._quiet_until = 0.0
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "disconnected"
+        return f"<ModbusLine {self.name} {state}, {self._users} user(s)>"
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and self._connection.alive
+
+    @property
+    def users(self) -> int:
+        return self._users
+
+    def adopt(self, *, pause: float, timeout: float) -> None:
+        """Take a device's settings into account: the longest pause of all devices applies."""
+        self.pause = max(self.pause, pause)
+        self._library_timeout = max(self._library_timeout, 2 * timeout + 1.0)
+
+    def join(self) -> None:
+        self._users += 1
+
+    def leave(self) -> None:
+        """One device is done with the line; the last one closes it."""
+        self._users = max(0, self._users - 1)
+        if self._users == 0:
+            self._drop()
+
+    async def open(self, connect_timeout: float) -> None:
+        """Open the link unless it is open; raise ConnectFailed."""
+        if self.connected:
+            return
+        async with self._lock:
+            if not self.connected:
+                await self._open(connect_timeout)
+
+    async def request(
+        self, unit: int, request: Request, *, response_timeout: float, retries: int = 0
+    ) -> list[int]:
+        """Send `request` to `unit` in turn with the other devices; the registers or bits read.
+
+        A timeout or a garbled answer is retried up to `retries` times on a fresh connection.
+        """
+        where = f"unit {unit} at {self.name}"
+        async with self._lock:
+            attempt = 0
+            while True:
+                try:
+                    return await self._attempt(unit, request, response_timeout, where)
+                except (RequestTimeout, MalformedResponse) as exc:
+                    if attempt >= retries:
+                        raise
+                    attempt += 1
+                    log.debug("%s: %s; retry %d of %d", where, exc, attempt, retries)
+
+    async def aclose(self) -> None:
+        """Close the link whoever still uses it (DriverContext.aclose calls this)."""
+        self._drop()
+
+    async def _attempt(
+        self, unit: int, request: Request, response_timeout: float, where: str
+    ) -> list[int]:
+        loop = asyncio.get_running_loop()
+        quiet = self._quiet_until - loop.time()
+        if quiet > 0:
+            await asyncio.sleep(quiet)
+        try:
+            if not self.connected:
+                await self._open(response_timeout)
+            assert self._connection is not None
+            response = await self._exchange(
+                self._connection, unit, request, response_timeout, where
+            )
+        finally:
+            self._quiet_until = loop.time() + self.pause
+        try:
+            return request.result(response, where)
+        except MalformedResponse:
+            self._drop()  # whatever confused the device or gateway, start the next one afresh
+            raise
+
+    async def _open(self, connect_timeout: float) -> None:
+        self._drop()
+        connection = _Connection(self.endpoint, self._library_timeout)
+        try:
+            async with asyncio.timeout(connect_timeout):
+                await connection.open()
+        except TimeoutError as exc:  # before OSError: TimeoutError is one
+            connection.close()
+            raise errors.connect_timed_out(self.name) from exc
+        except OSError as exc:
+            connection.close()
+            raise self.endpoint.connect_failed(exc) from exc
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        log.debug("%s: line opened", self.name)
+
+    async def _exchange(
+        self,
+        connection: _Connection,
+        unit: int,
+        request: Request,
+        response_timeout: float,
+        where: str,
+    ) -> ModbusPDU:
+        hooks = connection.hooks
+        sender = asyncio.ensure_future(request.send(connection.client, unit))
+        try:
+            done, _ = await asyncio.wait(
+                (sender, hooks.lost),
+                timeout=response_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        except BaseException:  # cancelled: the answer may still arrive, the connection is spoilt
+            _discard(sender)
+            self._drop()
+            raise
+        if sender in done:
+            try:
+                return sender.result()
+            except (ModbusException, OSError) as exc:
+                self._drop()
+                raise errors.from_library(exc, where) from exc
+            except asyncio.CancelledError as exc:  # not by us: pymodbus gave up on the request
+                self._drop()
+                raise ConnectionLost(f"request to {where} abandoned by the transport") from exc
+        lost, stray_bytes = hooks.lost.done(), hooks.stray_bytes
+        _discard(sender)
+        self._drop()
+        what = request.describe()
+        if stray_bytes:
+            outcome = "then the connection closed" if lost else f"within {response_timeout:g}s"
+            raise MalformedResponse(
+                f"garbled or mismatched answer from {where}: {stray_bytes} bytes that are "
+                f"no valid answer, {outcome} ({what})"
+            )
+        if lost:
+            raise ConnectionLost(f"connection to {self.name} lost during {what} for unit {unit}")
+        raise RequestTimeout(f"no answer from {where} within {response_timeout:g}s ({what})")
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+            log.debug("%s: line closed", self.name)
