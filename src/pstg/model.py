@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Quality(StrEnum):
@@ -93,12 +94,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     """One observation of a tag.
 
     `value` is a float for numbers and booleans (0/1), a str for string tags, and None when
-    the quality is bad: a failed read never invents a value.
+    the quality is bad: a failed read never invents a value. A NamedTuple rather than a
+    dataclass because the poll loop makes one per tag per cycle and tuple creation is the
+    cheapest immutable record Python has.
     """
 
     tag: str
@@ -109,7 +111,7 @@ class Sample:
 
     @classmethod
     def bad(cls, tag: str, ts: datetime, reason: QualityReason) -> Sample:
-        return cls(tag=tag, ts=ts, value=None, quality=Quality.BAD, reason=reason)
+        return cls(tag, ts, None, Quality.BAD, reason)
 
 
 class EventKind(StrEnum):

@@ -54,5 +54,5 @@ def test_backoff_without_jitter_is_exact():
 
 @pytest.mark.parametrize(("initial", "maximum", "jitter"), [(0, 1, 0.1), (2, 1, 0.1), (1, 2, 1.0)])
 def test_backoff_rejects_nonsense(initial, maximum, jitter):
-    with pytest.raises(ValueError, match="backoff|jitter"):
+    with pytest.raises(ValueError, match=r"backoff|jitter"):
         Backoff(initial, maximum, jitter=jitter)

@@ -1,0 +1,234 @@
+"""The poll loop of one device: schedule, read the plan, decode, classify failures, back off.
+
+Each device runs in its own task so a dead or slow device never delays the others. Devices on a
+shared line are serialized by their driver's link; a dead unit there is backed off so its
+timeouts cannot starve its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Sequence
+
+from pstg.codec import TagCodec, compile_tag
+from pstg.codec.decoders import DecodeFn
+from pstg.codec.errors import CodecError
+from pstg.config.models import DeviceConfig
+from pstg.drivers.base import ConnectionState, Driver
+from pstg.drivers.errors import DriverError, FailureKind, is_link_failure
+from pstg.drivers.planner import ReadBlock, ReadPlan, plan_device
+from pstg.model import Event, EventKind, Quality, QualityReason, Sample, utc_now
+from pstg.poller.backoff import Backoff
+from pstg.poller.output import PollOutput
+from pstg.poller.schedule import next_tick
+from pstg.poller.stats import DeviceStats, LinkStatus
+
+log = logging.getLogger(__name__)
+
+_new_tuple = tuple.__new__
+_TagSlot = tuple[str, int, int, DecodeFn]  # tag name, start and stop in the block, decoder
+
+
+class DeviceLoop:
+    """Polls one device forever (until cancelled), emitting samples and link events."""
+
+    def __init__(
+        self,
+        device: DeviceConfig,
+        driver: Driver,
+        output: PollOutput,
+        *,
+        plan: ReadPlan | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.device = device
+        self.driver = driver
+        self.output = output
+        self.plan = plan or plan_device(device)
+        self.codecs: dict[str, TagCodec] = {
+            tag.name: compile_tag(tag, device) for tag in device.tags
+        }
+        # Where each tag sits in its block's response, worked out once: the poll loop then
+        # only slices and calls the precompiled decoder.
+        self._layouts: list[list[_TagSlot]] = [
+            [
+                (
+                    tag.name,
+                    tag.address - block.address,
+                    tag.address - block.address + tag.register_count,
+                    self.codecs[tag.name].decode,
+                )
+                for tag in block.tags
+            ]
+            for block in self.plan.blocks
+        ]
+        self.stats = DeviceStats(device_id=device.id)
+        self._backoff = Backoff(device.backoff_initial, device.backoff_max, rng=rng)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.device.poll_interval
+        start = loop.time()
+        index = 0
+        while True:
+            delay = await self.poll_once()
+            now = loop.time()
+            if delay > 0:
+                # Backing off: wake at the first regular tick after the delay, so a recovered
+                # device is back on its original grid.
+                index = max(index + 1, math.ceil((now + delay - start) / interval))
+                wake = start + index * interval
+            else:
+                tick = next_tick(start, interval, index, now)
+                if tick.skipped:
+                    self.stats.overruns += 1
+                    self.stats.skipped_ticks += tick.skipped
+                    log.debug(
+                        "%s: cycle overran its %.3fs interval, skipped %d tick(s)",
+                        self.device.id,
+                        interval,
+                        tick.skipped,
+                    )
+                index, wake = tick.index, tick.at
+            self.stats.retry_in = max(0.0, wake - now) if delay > 0 else None
+            await asyncio.sleep(max(0.0, wake - loop.time()))
+
+    async def poll_once(self) -> float:
+        """Run one poll cycle now; returns the backoff delay before the next attempt (0: none).
+
+        `run` calls it on schedule; benchmarks and diagnostics call it directly."""
+        began = time.perf_counter()
+        stats = self.stats
+        stats.cycles += 1
+        stats.last_poll_at = utc_now()
+        batch: list[Sample] = []
+        answered = False
+        link_failure: DriverError | None
+        try:
+            if self.driver.state is not ConnectionState.CONNECTED:
+                await self.driver.connect()
+        except DriverError as exc:
+            self._record_failure(exc)
+            link_failure = exc
+            for block in self.plan.blocks:
+                self._bad_block(block, exc.quality_reason, batch)
+        else:
+            answered, link_failure = await self._read_plan(batch)
+        stats.last_cycle_duration = time.perf_counter() - began
+        stats.samples += len(batch)
+        self.output.emit_samples(batch)
+        if link_failure is not None and not answered:
+            return self._link_down(link_failure)
+        self._link_up()
+        return 0.0
+
+    async def _read_plan(self, batch: list[Sample]) -> tuple[bool, DriverError | None]:
+        """Read every block; returns whether the device answered at all, and the failure that
+        says the link is broken, if one did.
+
+        The next block's request is sent before the current one is decoded, so decoding
+        overlaps the wait for the device instead of adding to it (at most one request of this
+        device is in flight; the line still serializes it with its neighbours')."""
+        blocks = self.plan.blocks
+        answered = False
+        pending = asyncio.ensure_future(self._read(blocks[0])) if blocks else None
+        try:
+            for position, block in enumerate(blocks):
+                assert pending is not None
+                try:
+                    words = await pending
+                except DriverError as exc:
+                    pending = None
+                    self._record_failure(exc)
+                    if is_link_failure(exc):
+                        # the rest of the cycle would fail the same way: mark it bad at once
+                        for rest in blocks[position:]:
+                            self._bad_block(rest, exc.quality_reason, batch)
+                        return answered, exc
+                    answered = True  # an exception or a garbled answer: the device is there
+                    if position + 1 < len(blocks):
+                        pending = asyncio.ensure_future(self._read(blocks[position + 1]))
+                    self._bad_block(block, exc.quality_reason, batch)
+                else:
+                    answered = True
+                    if position + 1 < len(blocks):
+                        pending = asyncio.ensure_future(self._read(blocks[position + 1]))
+                    self._decode_block(self._layouts[position], words, batch)
+        finally:
+            if pending is not None and not pending.done():  # cancelled mid-cycle: stop shutdown
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+        return answered, None
+
+    async def _read(self, block: ReadBlock) -> Sequence[int]:
+        self.stats.requests += 1
+        sent = time.perf_counter()
+        words = await self.driver.read(block)
+        self.stats.last_rtt = time.perf_counter() - sent
+        self.stats.responses += 1
+        return words
+
+    def _decode_block(
+        self, layout: list[_TagSlot], words: Sequence[int], batch: list[Sample]
+    ) -> None:
+        ts = utc_now()  # when the response arrived
+        self.stats.last_success_at = ts
+        append = batch.append
+        for name, start, stop, decode in layout:
+            try:
+                decoded = decode(words[start:stop])
+            except CodecError as exc:
+                log.warning("%s: cannot decode %s: %s", self.device.id, name, exc)
+                append(Sample(name, ts, None, Quality.BAD, QualityReason.CONFIG_ERROR))
+                continue
+            # tuple.__new__ skips the NamedTuple's Python-level __new__: this line runs once
+            # per tag per cycle and is the gateway's main cost against a bare Modbus loop.
+            append(_new_tuple(Sample, (name, ts, *decoded)))
+
+    @staticmethod
+    def _bad_block(block: ReadBlock, reason: QualityReason, batch: list[Sample]) -> None:
+        ts = utc_now()
+        batch.extend(Sample(tag.name, ts, None, Quality.BAD, reason) for tag in block.tags)
+
+    def _record_failure(self, exc: DriverError) -> None:
+        stats = self.stats
+        stats.errors[exc.kind] += 1
+        stats.last_error = str(exc) or exc.kind.value
+        stats.last_error_kind = exc.kind
+        stats.last_error_at = utc_now()
+        # First failure of a run loudly, repeats quietly: a dead device must not flood the log.
+        level = logging.WARNING if stats.consecutive_failures == 0 else logging.DEBUG
+        log.log(level, "%s: %s: %s", self.device.id, exc.kind.value, stats.last_error)
+
+    def _link_down(self, exc: DriverError) -> float:
+        stats = self.stats
+        stats.consecutive_failures += 1
+        if stats.status is not LinkStatus.DOWN:
+            stats.status = LinkStatus.DOWN
+            self._emit(EventKind.DEVICE_DISCONNECTED, f"{exc.kind.value}: {exc}", exc.kind)
+        # The first failure retries on the next tick (a single lost frame is common on radio and
+        # RS-485 links); from the second consecutive one on, back off exponentially.
+        if stats.consecutive_failures < 2:
+            return 0.0
+        return self._backoff.next_delay()
+
+    def _link_up(self) -> None:
+        stats = self.stats
+        stats.consecutive_failures = 0
+        self._backoff.reset()
+        if stats.status is not LinkStatus.UP:
+            was_down = stats.status is LinkStatus.DOWN
+            stats.status = LinkStatus.UP
+            message = "connection restored" if was_down else "connected"
+            log.info("%s: %s", self.device.id, message)
+            self._emit(EventKind.DEVICE_CONNECTED, message, None)
+
+    def _emit(self, kind: EventKind, message: str, failure: FailureKind | None) -> None:
+        attributes = {"driver": self.device.driver}
+        if failure is not None:
+            attributes["failure_kind"] = failure.value
+        self.output.emit_event(Event(utc_now(), kind, self.device.id, message, attributes))
