@@ -1,0 +1,19 @@
+"""Loading the station config for a command: every problem printed, then a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pstg.cli.app import fail, stderr
+from pstg.config.loader import ConfigError, load_config
+from pstg.config.models import StationConfig
+
+
+def load_or_fail(path: Path) -> StationConfig:
+    """The validated config at `path`; an invalid file never starts anything."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            stderr.print(str(problem), markup=False)
+        fail(f"{path}: {len(exc.problems)} problem(s) in the config; nothing started")

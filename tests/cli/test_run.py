@@ -1,0 +1,60 @@
+"""`pstg run` as a user starts it: a real process polling a real server, stopped by a signal."""
+
+import asyncio
+import signal
+
+from pstg.model import RegisterTable
+from tests.cli.conftest import pstg_executable, run_pstg
+
+
+def write_config(tmp_path, port, **device):
+    fields = "".join(f"    {key}: {value}\n" for key, value in device.items())
+    path = tmp_path / "station.yaml"
+    path.write_text(
+        "station: {id: ps-test}\n"
+        "devices:\n"
+        "  - id: plc1\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {port}\n"
+        "    poll_interval: 200ms\n"
+        f"{fields}"
+        "    tags:\n"
+        "      - {name: wet_well.level, source: holding_register, address: 0, scale: 0.01}\n"
+    )
+    return path
+
+
+async def test_run_polls_and_logs_samples_until_the_duration_ends(modbus_server, tmp_path):
+    await modbus_server.set_values(1, RegisterTable.HOLDING_REGISTER, 0, [321])
+    config = write_config(tmp_path, modbus_server.port)
+    result = await run_pstg("run", "-c", str(config), "--duration", "1")
+    assert result.returncode == 0, result.stderr
+    assert "wet_well.level=3.21 good" in result.stderr
+    assert "event device_connected plc1" in result.stderr
+    assert modbus_server.request_count(1, 3) >= 3
+
+
+async def test_run_stops_cleanly_on_sigterm(modbus_server, tmp_path):
+    config = write_config(tmp_path, modbus_server.port)
+    process = await asyncio.create_subprocess_exec(
+        pstg_executable(),
+        "run",
+        "-c",
+        str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), 10)
+    assert process.returncode == 0, err.decode()
+    assert "stopped" in err.decode()
+
+
+async def test_run_refuses_an_invalid_config(tmp_path):
+    config = write_config(tmp_path, 502, poll_interval_typo="1s")
+    result = await run_pstg("run", "-c", str(config))
+    assert result.returncode == 1
+    assert "station.yaml:7 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
+    assert "nothing started" in result.stderr
