@@ -10,11 +10,14 @@ Two levels:
 - tag: `compile_tag` turns a configured tag into a `TagCodec` once at start-up; its `decode`
   applies scale/offset, sentinels and the engineering range and returns a `Decoded`
   (value, quality, reason); its `encode` is the inverse for writes (`tag_codec.py`,
-  `decoders.py`, `sentinels.py`).
+  `decoders.py`, `sentinels.py`);
+- block: `BlockDecoder` decodes every tag of one read block in one pass for the poll loop,
+  with the same result as each tag's own `decode` (`block.py`).
 
 Every failure is a `CodecError` (a ValueError). See docs/codec.md for the user-facing rules.
 """
 
+from pstg.codec.block import BlockDecoder
 from pstg.codec.decoded import NO_READING, Decoded
 from pstg.codec.errors import CodecError
 from pstg.codec.raw import RawValue, decode_words, encode_value
@@ -22,6 +25,7 @@ from pstg.codec.tag_codec import TagCodec, compile_tag
 
 __all__ = [
     "NO_READING",
+    "BlockDecoder",
     "CodecError",
     "Decoded",
     "RawValue",

@@ -12,13 +12,15 @@ import math
 from collections.abc import Sequence
 
 from pstg.codec import decoders
-from pstg.codec.bits import BitConverter
+from pstg.codec.bits import BitConverter, BoolConverter
+from pstg.codec.block import BoolFastPath, FastPath, NumericFastPath
 from pstg.codec.decoders import DecodeFn
 from pstg.codec.errors import CodecError
 from pstg.codec.numbers import NumericConverter
 from pstg.codec.raw import Converter, RawValue, converter
 from pstg.codec.sentinels import float_sentinels, integer_sentinels, register_sentinels
 from pstg.codec.strings import StringConverter
+from pstg.codec.words import register_prefix
 from pstg.config.models import DeviceConfig, TagConfig
 from pstg.model import DataType, Endian
 
@@ -38,6 +40,7 @@ class TagCodec:
         "byte_order",
         "data_type",
         "decode",
+        "fast",
         "name",
         "offset",
         "register_count",
@@ -46,6 +49,8 @@ class TagCodec:
     )
 
     decode: DecodeFn
+    fast: FastPath | None
+    """The same decoding as parameters a BlockDecoder applies inline; None: use `decode`."""
 
     def __init__(
         self,
@@ -58,6 +63,7 @@ class TagCodec:
         offset: float,
         conv: Converter,
         decode: DecodeFn,
+        fast: FastPath | None = None,
     ) -> None:
         self.name = name
         self.data_type = data_type
@@ -67,6 +73,7 @@ class TagCodec:
         self.offset = offset
         self.register_count = conv.register_count
         self.decode = decode
+        self.fast = fast
         self._converter = conv
 
     @property
@@ -150,6 +157,7 @@ def _compile(tag: TagConfig, device: DeviceConfig) -> TagCodec:
         offset=tag.offset,
         conv=conv,
         decode=_decoder(tag, conv),
+        fast=_fast_path(tag, conv, word_order=word_order, byte_order=byte_order),
     )
 
 
@@ -181,6 +189,31 @@ def _decoder(tag: TagConfig, conv: Converter) -> DecodeFn:
         scale=tag.scale,
         offset=tag.offset,
         sentinels=frozenset() if fmt.is_float else integer_sentinels(tag.sentinels, fmt),
+        low=low,
+        high=high,
+    )
+
+
+def _fast_path(
+    tag: TagConfig, conv: Converter, *, word_order: Endian, byte_order: Endian
+) -> FastPath | None:
+    """The parameters of `_decoder`'s result for the kinds a BlockDecoder reads inline.
+
+    Called after `_decoder`, so the settings are already known to be valid."""
+    low, high = tag.range if tag.range is not None else (-math.inf, math.inf)
+    if isinstance(conv, BitConverter | BoolConverter):
+        what = "bool" if tag.bit is None else f"bool bit {tag.bit}"
+        mask = conv.mask if isinstance(conv, BitConverter) else 0xFFFF
+        sentinels = register_sentinels(tag.sentinels, what)
+        return BoolFastPath(mask=mask, sentinels=sentinels, low=low, high=high)
+    if not isinstance(conv, NumericConverter) or (conv.fmt.is_float and tag.sentinels):
+        return None  # strings, and floats whose sentinels match bit patterns too
+    return NumericFastPath(
+        value_format=conv.value_struct.format,
+        little_registers=register_prefix(word_order, byte_order) == "<",
+        scale=tag.scale,
+        offset=tag.offset,
+        sentinels=frozenset() if conv.fmt.is_float else integer_sentinels(tag.sentinels, conv.fmt),
         low=low,
         high=high,
     )

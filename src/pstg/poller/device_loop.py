@@ -14,9 +14,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from pstg.codec import TagCodec, compile_tag
-from pstg.codec.decoders import DecodeFn
-from pstg.codec.errors import CodecError
+from pstg.codec import BlockDecoder, TagCodec, compile_tag
 from pstg.config.models import DeviceConfig
 from pstg.drivers.base import ConnectionState, Driver
 from pstg.drivers.errors import DriverError, FailureKind, is_link_failure
@@ -28,9 +26,6 @@ from pstg.poller.schedule import next_tick
 from pstg.poller.stats import DeviceStats, LinkStatus
 
 log = logging.getLogger(__name__)
-
-_new_tuple = tuple.__new__
-_TagSlot = tuple[str, int, int, DecodeFn]  # tag name, start and stop in the block, decoder
 
 
 class DeviceLoop:
@@ -52,18 +47,14 @@ class DeviceLoop:
         self.codecs: dict[str, TagCodec] = {
             tag.name: compile_tag(tag, device) for tag in device.tags
         }
-        # Where each tag sits in its block's response, worked out once: the poll loop then
-        # only slices and calls the precompiled decoder.
-        self._layouts: list[list[_TagSlot]] = [
-            [
-                (
-                    tag.name,
-                    tag.address - block.address,
-                    tag.address - block.address + tag.register_count,
-                    self.codecs[tag.name].decode,
-                )
-                for tag in block.tags
-            ]
+        self._decoders = [
+            BlockDecoder(
+                block.count,
+                [
+                    (tag.name, tag.address - block.address, self.codecs[tag.name])
+                    for tag in block.tags
+                ],
+            )
             for block in self.plan.blocks
         ]
         self.stats = DeviceStats(device_id=device.id)
@@ -127,41 +118,25 @@ class DeviceLoop:
         return 0.0
 
     async def _read_plan(self, batch: list[Sample]) -> tuple[bool, DriverError | None]:
-        """Read every block; returns whether the device answered at all, and the failure that
-        says the link is broken, if one did.
-
-        The next block's request is sent before the current one is decoded, so decoding
-        overlaps the wait for the device instead of adding to it (at most one request of this
-        device is in flight; the line still serializes it with its neighbours')."""
+        """Read and decode every block; returns whether the device answered at all, and the
+        failure that says the link is broken, if one did."""
         blocks = self.plan.blocks
         answered = False
-        pending = asyncio.ensure_future(self._read(blocks[0])) if blocks else None
-        try:
-            for position, block in enumerate(blocks):
-                assert pending is not None
-                try:
-                    words = await pending
-                except DriverError as exc:
-                    pending = None
-                    self._record_failure(exc)
-                    if is_link_failure(exc):
-                        # the rest of the cycle would fail the same way: mark it bad at once
-                        for rest in blocks[position:]:
-                            self._bad_block(rest, exc.quality_reason, batch)
-                        return answered, exc
-                    answered = True  # an exception or a garbled answer: the device is there
-                    if position + 1 < len(blocks):
-                        pending = asyncio.ensure_future(self._read(blocks[position + 1]))
-                    self._bad_block(block, exc.quality_reason, batch)
-                else:
-                    answered = True
-                    if position + 1 < len(blocks):
-                        pending = asyncio.ensure_future(self._read(blocks[position + 1]))
-                    self._decode_block(self._layouts[position], words, batch)
-        finally:
-            if pending is not None and not pending.done():  # cancelled mid-cycle: stop shutdown
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
+        for position, block in enumerate(blocks):
+            try:
+                words = await self._read(block)
+            except DriverError as exc:
+                self._record_failure(exc)
+                if is_link_failure(exc):
+                    # the rest of the cycle would fail the same way: mark it bad at once
+                    for rest in blocks[position:]:
+                        self._bad_block(rest, exc.quality_reason, batch)
+                    return answered, exc
+                answered = True  # an exception or a garbled answer: the device is there
+                self._bad_block(block, exc.quality_reason, batch)
+            else:
+                answered = True
+                self._decode_block(position, words, batch)
         return answered, None
 
     async def _read(self, block: ReadBlock) -> Sequence[int]:
@@ -172,22 +147,11 @@ class DeviceLoop:
         self.stats.responses += 1
         return words
 
-    def _decode_block(
-        self, layout: list[_TagSlot], words: Sequence[int], batch: list[Sample]
-    ) -> None:
+    def _decode_block(self, position: int, words: Sequence[int], batch: list[Sample]) -> None:
         ts = utc_now()  # when the response arrived
         self.stats.last_success_at = ts
-        append = batch.append
-        for name, start, stop, decode in layout:
-            try:
-                decoded = decode(words[start:stop])
-            except CodecError as exc:
-                log.warning("%s: cannot decode %s: %s", self.device.id, name, exc)
-                append(Sample(name, ts, None, Quality.BAD, QualityReason.CONFIG_ERROR))
-                continue
-            # tuple.__new__ skips the NamedTuple's Python-level __new__: this line runs once
-            # per tag per cycle and is the gateway's main cost against a bare Modbus loop.
-            append(_new_tuple(Sample, (name, ts, *decoded)))
+        for name, exc in self._decoders[position].decode_into(words, ts, batch):
+            log.warning("%s: cannot decode %s: %s", self.device.id, name, exc)
 
     @staticmethod
     def _bad_block(block: ReadBlock, reason: QualityReason, batch: list[Sample]) -> None:

@@ -177,12 +177,6 @@ class _Connection:
         self.client.close()
 
 
-def _discard(task: asyncio.Future[ModbusPDU]) -> None:
-    """Cancel an abandoned request and swallow whatever it ends with."""
-    task.cancel()
-    task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
-
-
 class ModbusLine:
     """One physical link shared by the devices on it; see the module docstring."""
 
@@ -304,29 +298,43 @@ class ModbusLine:
         response_timeout: float,
         where: str,
     ) -> ModbusPDU:
+        # The request is awaited in this task under asyncio.timeout: no helper task and no
+        # asyncio.wait per request, which on loopback cost as much as pymodbus itself. A dropped
+        # connection cancels the wait at once (pymodbus would sit out its own timeout).
         hooks = connection.hooks
-        sender = asyncio.ensure_future(request.send(connection.client, unit))
+        task = asyncio.current_task()
+        assert task is not None
+        waiting, lost = True, False
+
+        def on_lost(_: object) -> None:
+            nonlocal lost
+            # Callbacks run a loop iteration later: by then the request may be over.
+            if waiting:
+                lost = True
+                task.cancel()
+
+        hooks.lost.add_done_callback(on_lost)
         try:
-            done, _ = await asyncio.wait(
-                (sender, hooks.lost),
-                timeout=response_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        except BaseException:  # cancelled: the answer may still arrive, the connection is spoilt
-            _discard(sender)
-            self._drop()
-            raise
-        if sender in done:
-            try:
-                return sender.result()
-            except (ModbusException, OSError) as exc:
+            async with asyncio.timeout(response_timeout):
+                return await request.send(connection.client, unit)
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError as exc:
+            if lost:
+                task.uncancel()
+            elif task.cancelling():  # cancelled from outside: the connection is spoilt
                 self._drop()
-                raise errors.from_library(exc, where) from exc
-            except asyncio.CancelledError as exc:  # not by us: pymodbus gave up on the request
+                raise
+            else:  # not by anyone's request: pymodbus gave up on the request
                 self._drop()
                 raise ConnectionLost(f"request to {where} abandoned by the transport") from exc
-        lost, stray_bytes = hooks.lost.done(), hooks.stray_bytes
-        _discard(sender)
+        except (ModbusException, OSError) as exc:
+            self._drop()
+            raise errors.from_library(exc, where) from exc
+        finally:
+            waiting = False
+            hooks.lost.remove_done_callback(on_lost)
+        lost, stray_bytes = lost or hooks.lost.done(), hooks.stray_bytes
         self._drop()
         what = request.describe()
         if stray_bytes:
