@@ -1,0 +1,43 @@
+"""Simulator fixtures: a running simulator on a free port, and a real Modbus client for it."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from pstg.config.models import DeviceConfig
+from pstg.drivers.base import Driver, DriverContext
+from pstg.drivers.planner import ReadBlock
+from pstg.drivers.registry import create_driver
+from pstg.model import RegisterTable
+from pstg.simulator.runner import Simulator, SimulatorOptions
+
+START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+FROZEN = 0.001
+"""A speed at which the clock does not step during a test: tests step the models themselves."""
+
+
+def options(**changes: object) -> SimulatorOptions:
+    settings: dict[str, object] = {"port": 0, "speed": FROZEN, "start": START, "seed": 1}
+    settings.update(changes)
+    return SimulatorOptions(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[Simulator]:
+    async with Simulator(options()) as running:
+        yield running
+
+
+async def client(
+    port: int, unit: int = 1, response_timeout: float = 1.0
+) -> tuple[Driver, DriverContext]:
+    device = DeviceConfig(id="client", port=port, unit_id=unit, timeout=response_timeout)
+    context = DriverContext()
+    driver = create_driver(device, context)
+    await driver.connect()
+    return driver, context
+
+
+async def read(driver: Driver, table: RegisterTable, address: int, count: int) -> list[int]:
+    return list(await driver.read(ReadBlock(table, address, count, ())))
