@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import sqlite3
 
 from pstg.model import RegisterTable
 from tests.cli.conftest import pstg_executable, run_pstg
@@ -24,18 +25,40 @@ def write_config(tmp_path, port, **device):
     return path
 
 
-async def test_run_polls_and_logs_samples_until_the_duration_ends(modbus_server, tmp_path):
+async def migrated_config(tmp_path, port, **device):
+    config = write_config(tmp_path, port, **device)
+    migrated = await run_pstg("migrate", "-c", str(config))
+    assert migrated.returncode == 0, migrated.stderr
+    return config
+
+
+async def test_run_polls_stores_and_logs_samples_until_the_duration_ends(modbus_server, tmp_path):
     await modbus_server.set_values(1, RegisterTable.HOLDING_REGISTER, 0, [321])
-    config = write_config(tmp_path, modbus_server.port)
+    config = await migrated_config(tmp_path, modbus_server.port)
     result = await run_pstg("run", "-c", str(config), "--duration", "1")
     assert result.returncode == 0, result.stderr
     assert "wet_well.level=3.21 good" in result.stderr
     assert "event device_connected plc1" in result.stderr
     assert modbus_server.request_count(1, 3) >= 3
+    # The database sits beside the config (a relative SQLite path is relative to the file).
+    with sqlite3.connect(tmp_path / "pstg.db") as db:
+        values = db.execute("SELECT value, quality FROM samples").fetchall()
+        kinds = db.execute("SELECT kind FROM events").fetchall()
+    assert values == [(3.21, 0)]  # unchanged afterwards: stored once (report by exception)
+    assert ("device_connected",) in kinds
+    assert "1 sample(s) stored" in result.stderr
+
+
+async def test_run_refuses_a_database_without_the_schema(modbus_server, tmp_path):
+    config = write_config(tmp_path, modbus_server.port)
+    result = await run_pstg("run", "-c", str(config), "--duration", "1")
+    assert result.returncode == 1
+    assert "has no PSTG schema yet: run `pstg migrate` first" in result.stderr
+    assert modbus_server.request_count() == 0
 
 
 async def test_run_stops_cleanly_on_sigterm(modbus_server, tmp_path):
-    config = write_config(tmp_path, modbus_server.port)
+    config = await migrated_config(tmp_path, modbus_server.port)
     process = await asyncio.create_subprocess_exec(
         pstg_executable(),
         "run",
@@ -45,11 +68,19 @@ async def test_run_stops_cleanly_on_sigterm(modbus_server, tmp_path):
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    await asyncio.sleep(1.5)
+    assert process.stderr is not None
+    seen = b""
+    while b"Ctrl-C to stop" not in seen:  # running, signal handlers in place
+        line = await asyncio.wait_for(process.stderr.readline(), 20)
+        assert line, "pstg run ended before it started polling"
+        seen += line
+    await asyncio.sleep(0.5)
     process.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 0, err.decode()
-    assert "stopped" in err.decode()
+    assert "stopped:" in err.decode()
+    with sqlite3.connect(tmp_path / "pstg.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] >= 1  # flushed at exit
 
 
 async def test_run_refuses_an_invalid_config(tmp_path):

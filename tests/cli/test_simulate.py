@@ -37,6 +37,8 @@ async def test_seed_then_run_against_the_simulator_gives_sensible_values(tmp_pat
     assert seeded.returncode == 0, seeded.stderr
     config = tmp_path / "station.yaml"
     assert load_config(config).devices[0].port == port
+    migrated = await run_pstg("migrate", "-c", str(config))
+    assert migrated.returncode == 0, migrated.stderr
     simulator = await start_simulator(port, "--speed", "30", "--start", "2026-03-02T08:00")
     try:
         result = await run_pstg("run", "-c", str(config), "--duration", "2.5")

@@ -45,6 +45,9 @@ def main(
         level=logging.DEBUG if debug else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    if not debug:
+        # Alembic narrates every step at INFO; `pstg migrate` says what happened in one line.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def fail(reason: str, code: int = 1) -> NoReturn:

@@ -29,8 +29,32 @@ class StationInfo(_Strict):
     name: str = ""
 
 
+class RetentionConfig(_Strict):
+    """How long each level of the time series is kept (0: forever)."""
+
+    raw: Seconds = 90 * 86400.0
+    minute: Seconds = 2 * 365 * 86400.0
+    hour: Seconds = 10 * 365 * 86400.0
+
+
 class StorageConfig(_Strict):
+    # A relative SQLite path is relative to the config file, not to the working directory.
     url: str = "sqlite:///pstg.db"
+    heartbeat: Seconds = 300.0
+    """A tag's value is stored at least this often even when it does not change."""
+    flush_interval: Seconds = 1.0
+    batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+    spool: str = "pstg-spool.db"
+    """The on-disk buffer used while the database is unavailable (relative: to the config)."""
+    spool_max_mb: int = Field(default=512, ge=1)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+
+    @field_validator("heartbeat", "flush_interval")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
 
 
 class ApiConfig(_Strict):

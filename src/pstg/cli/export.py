@@ -1,0 +1,204 @@
+"""`pstg export`: samples as CSV or JSON Lines, to stdout or a file (see docs/export-import.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import sqlalchemy as sa
+import typer
+from rich.progress import Progress
+from sqlalchemy.engine import URL, Engine
+
+from pstg.cli.app import app, fail, one_line_errors, stderr
+from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
+from pstg.model import utc_now
+from pstg.storage.database import create_engine, describe
+from pstg.storage.migrate import SchemaOutOfDate, check_current
+from pstg.storage.transfer import (
+    WRITERS,
+    ExportRow,
+    Format,
+    TransferError,
+    count_rows,
+    export_rows,
+    parse_time_bound,
+)
+
+StationOption = Annotated[
+    str | None,
+    typer.Option("--station", help="Station id whose tags to use (when stations share names)."),
+]
+PROGRESS_EVERY = 2000
+
+
+@app.command()
+def export(
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", "-t", metavar="NAME", help="Tag to export (repeatable; default: every tag)."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="TIME",
+            help="Start, inclusive: RFC 3339 (2026-05-28T00:00:00Z) or now-7d.",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to", metavar="TIME", help="End, exclusive: RFC 3339 or now-1h (s, m, h, d)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="csv or jsonl (default: from the -o suffix, else csv).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+    station: StationOption = None,
+) -> None:
+    """Export samples as CSV or JSON Lines (tag,ts,value,quality,reason), by tag then time."""
+    now = utc_now()
+    low = _time_option("--from", start, now)
+    high = _time_option("--to", end, now)
+    if low is not None and high is not None and low >= high:
+        fail(f"--from {start} is not before --to {end}: the range is empty (--to is exclusive)")
+    chosen = fmt or (output and Format.of_path(output)) or Format.CSV
+    if output is not None and not output.parent.is_dir():
+        fail(f"cannot write {output}: no folder {output.parent}")
+    url = resolve_database(config, database)
+    with one_line_errors():
+        engine = open_database(url)
+        try:
+            try:
+                rows = export_rows(engine, tags=tag, start=low, end=high, station=station)
+                total = None
+                # A bar on a terminal that also shows the data would tear the rows apart.
+                if stderr.is_terminal and (output is not None or not sys.stdout.isatty()):
+                    total = count_rows(engine, tags=tag, start=low, end=high, station=station)
+            except TransferError as exc:
+                fail(str(exc))
+            tally = _Tally()
+            with progress_bar("exporting", total) as advance:
+                written = _write(WRITERS[chosen], tally.count(rows, advance), output)
+        finally:
+            engine.dispose()
+    where = str(output) if output is not None else "stdout"
+    stderr.print(f"exported {written} samples of {tally.tags} tags to {where}", markup=False)
+
+
+def _time_option(option: str, text: str | None, now: datetime) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_time_bound(text, now)
+    except TransferError as exc:
+        fail(f"{option}: {exc}")
+
+
+def open_database(url: URL) -> Engine:
+    """An engine on `url` after checking the database is reachable and at the current schema."""
+    where = describe(url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # create_engine would make an empty file (and folders) for a mistyped path.
+        fail(f"{where}: no such database file (`pstg migrate` creates one)")
+    engine = create_engine(url)
+    try:
+        check_current(engine, where)
+    except SchemaOutOfDate as exc:
+        engine.dispose()
+        fail(str(exc))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        fail(f"cannot open the database {where}: {str(exc.orig).strip().splitlines()[0]}")
+    return engine
+
+
+class _Tally:
+    """Counts the rows and distinct tags flowing to the writer."""
+
+    def __init__(self) -> None:
+        self.tags = 0
+        self._last: str | None = None
+
+    def count(
+        self, rows: Iterable[ExportRow], advance: Callable[[int], None]
+    ) -> Iterator[ExportRow]:
+        pending = 0
+        for row in rows:
+            if row.tag != self._last:
+                self._last = row.tag
+                self.tags += 1
+            pending += 1
+            if pending == PROGRESS_EVERY:
+                advance(pending)
+                pending = 0
+            yield row
+        advance(pending)
+
+
+@contextlib.contextmanager
+def progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """An `advance(count)` for a progress bar on stderr; a no-op when `total` is None."""
+    if total is None:
+        yield lambda _count: None
+        return
+    with Progress(console=stderr, transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda count: progress.advance(task, count)
+
+
+def _write(
+    writer: Callable[[Iterable[ExportRow], TextIO], int],
+    rows: Iterable[ExportRow],
+    output: Path | None,
+) -> int:
+    if output is None:
+        return _write_stdout(writer, rows)
+    # Written beside the target and renamed at the end: a failed export leaves no half file.
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        with temporary.open("x", encoding="utf-8", newline="") as out:
+            count = writer(rows, out)
+        temporary.replace(output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write_stdout(
+    writer: Callable[[Iterable[ExportRow], TextIO], int], rows: Iterable[ExportRow]
+) -> int:
+    out = sys.stdout
+    if isinstance(out, io.TextIOWrapper):
+        out.reconfigure(encoding="utf-8", newline="")  # the formats are UTF-8, \n-terminated
+    try:
+        count = writer(rows, out)
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (`pstg export | head`): stop quietly, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    return count

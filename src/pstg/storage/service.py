@@ -1,0 +1,107 @@
+"""Storage for the running service: open the database, check its schema, sync the catalog,
+and run the writer plus periodic maintenance (partitions ahead, retention)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import URL, Engine
+
+from pstg.config.models import StationConfig
+from pstg.model import utc_now
+from pstg.storage.catalog import Catalog, sync_catalog
+from pstg.storage.database import create_engine, describe, parse_database_url
+from pstg.storage.exception import ReportByException
+from pstg.storage.migrate import check_current
+from pstg.storage.retention import apply_retention
+from pstg.storage.rows import to_micros
+from pstg.storage.spool import Spool
+from pstg.storage.writer import SampleWriter
+
+log = logging.getLogger("pstg.storage")
+
+MAINTENANCE_INTERVAL = 3600.0
+PARTITION_DAYS_AHEAD = 3
+
+
+def database_url(config: StationConfig, config_path: Path) -> URL:
+    """The config's storage URL; a relative SQLite path is relative to the config file."""
+    return parse_database_url(config.storage.url, relative_to=config_path.parent)
+
+
+@dataclass
+class Storage:
+    url: URL
+    engine: Engine
+    catalog: Catalog
+    writer: SampleWriter
+    config: StationConfig
+    _maintenance: asyncio.Task[None] | None = None
+
+    @property
+    def where(self) -> str:
+        return describe(self.url)
+
+    async def start(self) -> None:
+        await self.writer.start()
+        self._maintenance = asyncio.create_task(self._maintain(), name="storage maintenance")
+
+    async def close(self) -> None:
+        task, self._maintenance = self._maintenance, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.writer.close()
+        self.engine.dispose()
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.maintain_once)
+            except Exception as exc:
+                log.warning("storage maintenance failed: %s", exc)
+            await asyncio.sleep(MAINTENANCE_INTERVAL)
+
+    def maintain_once(self) -> None:
+        """Create the coming days' partitions (PostgreSQL) and apply retention."""
+        store = self.writer.store
+        if not store.sqlite:
+            today = utc_now()
+            store.ensure_partitions(
+                to_micros(today + timedelta(days=n)) for n in range(PARTITION_DAYS_AHEAD + 1)
+            )
+        keep = self.config.storage.retention
+        result = apply_retention(self.engine, raw=keep.raw, minute=keep.minute, hour=keep.hour)
+        log.info("retention: %s", result)
+
+
+def open_storage(config: StationConfig, config_path: Path) -> Storage:
+    """Connect, refuse an out-of-date schema (SchemaOutOfDate), sync the catalog, build the
+    writer. Blocking: call it before the event loop's real work starts, or in a thread."""
+    url = database_url(config, config_path)
+    engine = create_engine(url)
+    try:
+        check_current(engine, describe(url))
+        catalog = sync_catalog(engine, config)
+    except BaseException:
+        engine.dispose()
+        raise
+    settings = config.storage
+    deadbands = {tag.name: tag.deadband for device in config.devices for tag in device.tags}
+    spool_path = Path(settings.spool).expanduser()
+    if not spool_path.is_absolute():
+        spool_path = config_path.parent / spool_path
+    writer = SampleWriter(
+        engine,
+        station_id=catalog.station_id,
+        tag_ids=catalog.tag_ids,
+        report=ReportByException(heartbeat=settings.heartbeat, deadbands=deadbands),
+        spool=Spool(spool_path, max_bytes=settings.spool_max_mb * 1024 * 1024),
+        flush_interval=settings.flush_interval,
+        batch_size=settings.batch_size,
+    )
+    return Storage(url, engine, catalog, writer, config)

@@ -1,0 +1,92 @@
+"""Migrations on both backends: up from empty and from each earlier revision, idempotent, the
+result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
+
+import pytest
+import sqlalchemy as sa
+
+from pstg.storage.database import create_engine
+from pstg.storage.migrate import (
+    SchemaOutOfDate,
+    check_current,
+    current_revision,
+    head_revision,
+    revisions,
+    upgrade,
+)
+from pstg.storage.schema import metadata
+
+
+def test_upgrade_from_empty_is_idempotent(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert current_revision(engine) is None
+        assert upgrade(engine) == (None, head_revision())
+        assert upgrade(engine) == (head_revision(), head_revision())
+        check_current(engine, "the test database")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("start", revisions()[:-1])
+def test_upgrade_from_each_earlier_revision(database_url: str, start: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        upgrade(engine, start)
+        assert current_revision(engine) == start
+        with pytest.raises(SchemaOutOfDate, match=f"revision {start}.*run `pstg migrate`"):
+            check_current(engine, "db")
+        assert upgrade(engine) == (start, head_revision())
+        check_current(engine, "db")
+    finally:
+        engine.dispose()
+
+
+def test_migrated_tables_match_the_schema_module(engine: sa.Engine) -> None:
+    inspector = sa.inspect(engine)
+    names = set(inspector.get_table_names())
+    assert set(metadata.tables) <= names
+    for table in metadata.tables.values():
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        assert columns == set(table.columns.keys()), table.name
+        key = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        assert key == [column.name for column in table.primary_key.columns], table.name
+
+
+def test_sqlite_time_series_tables_are_without_rowid(tmp_path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        for name in ("samples", "text_samples", "rollups_1m", "rollups_1h"):
+            sql = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
+            ).scalar_one()
+            assert sql.rstrip().endswith("WITHOUT ROWID"), name
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_postgresql_samples_are_partitioned(postgres_database) -> None:
+    postgres_database.reset()
+    engine = create_engine(postgres_database.url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        strategy = connection.exec_driver_sql(
+            "SELECT partstrat FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+            "WHERE c.relname = 'samples'"
+        ).scalar_one()
+    assert strategy == "r"  # range
+    engine.dispose()
+
+
+def test_check_current_on_an_empty_and_on_a_foreign_database(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(SchemaOutOfDate, match="no PSTG schema yet: run `pstg migrate`"):
+            check_current(engine, "db")
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+        with pytest.raises(SchemaOutOfDate, match="9999, which this PSTG does not know"):
+            check_current(engine, "db")
+    finally:
+        engine.dispose()

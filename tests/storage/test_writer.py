@@ -1,0 +1,230 @@
+"""The writer on both backends: off the polling path, report by exception, and a database that
+goes away mid-stream — every sample arrives exactly once, in order, after it returns."""
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pstg.model import Event, EventKind, Quality, QualityReason, Sample
+from pstg.storage.database import create_engine
+from pstg.storage.exception import ReportByException
+from pstg.storage.migrate import upgrade
+from pstg.storage.rows import to_micros
+from pstg.storage.spool import Spool
+from pstg.storage.writer import SampleWriter
+from tests.support.tcp_proxy import TcpProxy
+
+T0 = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
+TAGS = {"level": 1, "flow": 2, "name": 3}
+
+
+def writer_for(engine: sa.Engine, tmp_path: Path, **options) -> SampleWriter:
+    settings = {"flush_interval": 0.05, "retry_interval": 0.2, **options}
+    max_bytes = settings.pop("spool_max_bytes", 50_000_000)
+    return SampleWriter(
+        engine,
+        station_id=1,
+        tag_ids=TAGS,
+        report=ReportByException(heartbeat=settings.pop("heartbeat", 60.0), deadbands={}),
+        spool=Spool(tmp_path / "spool.db", max_bytes=max_bytes),
+        **settings,
+    )
+
+
+def stream(count: int, start: int = 0) -> list[list[Sample]]:
+    """`count` poll cycles of two changing numeric tags, 100 ms apart."""
+    return [
+        [
+            Sample("level", T0 + timedelta(milliseconds=100 * n), float(n)),
+            Sample("flow", T0 + timedelta(milliseconds=100 * n), float(-n)),
+        ]
+        for n in range(start, start + count)
+    ]
+
+
+def stored_keys(engine: sa.Engine) -> list[tuple[int, int]]:
+    with engine.connect() as connection:
+        return [
+            (row[0], row[1])
+            for row in connection.exec_driver_sql("SELECT tag_id, ts FROM samples ORDER BY ts")
+        ]
+
+
+def expected_keys(batches: list[list[Sample]]) -> list[tuple[int, int]]:
+    keys = [(TAGS[s.tag], to_micros(s.ts)) for batch in batches for s in batch]
+    return sorted(keys, key=lambda key: (key[1], key[0]))
+
+
+async def test_samples_are_stored_off_the_polling_path(engine: sa.Engine, tmp_path: Path) -> None:
+    writer = writer_for(engine, tmp_path)
+    batches = stream(20)
+    async with writer:
+        for batch in batches[:10]:
+            writer.submit(batch)  # returns at once: no database work here
+        await asyncio.sleep(0.3)
+        assert len(stored_keys(engine)) == 20
+        for batch in batches[10:]:
+            writer.submit(batch)
+    # close() flushed the rest.
+    assert sorted(stored_keys(engine)) == sorted(expected_keys(batches))
+    assert writer.stats.stored == 40
+    assert writer.stats.database_up
+
+
+async def test_only_changes_quality_changes_and_heartbeats_are_stored(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    writer = writer_for(engine, tmp_path, heartbeat=1.0)
+    ts = [T0 + timedelta(milliseconds=200 * n) for n in range(12)]
+    async with writer:
+        writer.submit([Sample("level", t, 1.0) for t in ts[:6]])  # flat for 1 s: first + heartbeat
+        writer.submit([Sample.bad("level", ts[6], QualityReason.TIMEOUT)])
+        writer.submit([Sample.bad("level", ts[7], QualityReason.TIMEOUT)])  # same: suppressed
+        writer.submit([Sample("level", ts[8], 1.0), Sample("name", ts[8], "LS1")])
+        writer.submit([Sample("name", ts[9], "LS1")])
+    with engine.connect() as connection:
+        numbers = connection.exec_driver_sql(
+            "SELECT ts, value, quality FROM samples ORDER BY ts"
+        ).all()
+        texts = [
+            tuple(row) for row in connection.exec_driver_sql("SELECT ts, value FROM text_samples")
+        ]
+    assert [(row[0], row[1], row[2]) for row in numbers] == [
+        (to_micros(ts[0]), 1.0, 0),
+        (to_micros(ts[5]), 1.0, 0),  # the heartbeat, 1 s after the first
+        (to_micros(ts[6]), None, 2),  # bad: the gap is visible
+        (to_micros(ts[8]), 1.0, 0),  # good again
+    ]
+    assert texts == [(to_micros(ts[8]), "LS1")]
+    assert writer.stats.suppressed == 6
+
+
+async def feed(writer: SampleWriter, batches: list[list[Sample]], interval: float) -> None:
+    for batch in batches:
+        writer.submit(batch)
+        await asyncio.sleep(interval)
+
+
+async def test_postgresql_going_away_mid_stream_loses_nothing_and_duplicates_nothing(
+    postgres_database, tmp_path: Path
+) -> None:
+    postgres_database.reset()
+    direct = create_engine(postgres_database.url)
+    upgrade(direct)
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = sa.make_url(postgres_database.url).set(port=proxy.port)
+        engine = create_engine(
+            url.render_as_string(hide_password=False), connect_args={"connect_timeout": 2}
+        )
+        writer = writer_for(engine, tmp_path)
+        batches = stream(120)
+        async with writer:
+            feeding = asyncio.create_task(feed(writer, batches, 0.02))
+            await asyncio.sleep(0.6)
+            proxy.cut()  # the database is gone: connections reset, new ones refused
+            await asyncio.sleep(1.0)
+            assert not writer.stats.database_up
+            assert writer.stats.spooled > 0
+            proxy.restore()
+            await feeding
+            await asyncio.sleep(0.8)
+            assert writer.stats.database_up
+        engine.dispose()
+    assert stored_keys(direct) == expected_keys(batches)  # every sample once, none twice
+    assert writer.stats.replayed > 0
+    assert writer.spool.rows == 0
+    with direct.connect() as connection:
+        counted = connection.exec_driver_sql('SELECT SUM("count") FROM rollups_1m').scalar()
+    assert counted == 240
+    direct.dispose()
+
+
+async def test_a_locked_sqlite_file_spools_then_replays(tmp_path: Path) -> None:
+    path = tmp_path / "pstg.db"
+    engine = create_engine(f"sqlite:///{path}", busy_timeout_ms=50)
+    upgrade(engine)
+    writer = writer_for(engine, tmp_path)
+    batches = stream(30)
+    locker = sqlite3.connect(path, isolation_level=None)
+    async with writer:
+        locker.execute("BEGIN EXCLUSIVE")  # another process holds the file
+        await feed(writer, batches[:15], 0.02)
+        await asyncio.sleep(0.3)
+        assert not writer.stats.database_up
+        assert "locked" in (writer.stats.last_error or "")
+        locker.execute("COMMIT")
+        await feed(writer, batches[15:], 0.02)
+        await asyncio.sleep(0.5)
+    locker.close()
+    assert stored_keys(engine) == expected_keys(batches)
+    engine.dispose()
+
+
+async def test_rows_spooled_at_shutdown_are_replayed_by_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "pstg.db"
+    engine = create_engine(f"sqlite:///{path}", busy_timeout_ms=50)
+    upgrade(engine)
+    batches = stream(10)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    first = writer_for(engine, tmp_path)
+    async with first:
+        for batch in batches:
+            first.submit(batch)
+    assert first.stats.spooled == 20  # the database never came back before the exit
+    locker.execute("COMMIT")
+    locker.close()
+    second = writer_for(engine, tmp_path)
+    async with second:
+        await asyncio.sleep(0.2)
+    assert stored_keys(engine) == expected_keys(batches)
+    assert second.stats.replayed == 20
+    engine.dispose()
+
+
+async def test_a_full_spool_drops_and_counts(tmp_path: Path) -> None:
+    path = tmp_path / "pstg.db"
+    engine = create_engine(f"sqlite:///{path}", busy_timeout_ms=20)
+    upgrade(engine)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    writer = writer_for(engine, tmp_path, spool_max_bytes=32 * 1024)
+    async with writer:
+        for n in range(40):
+            await feed(writer, stream(50, start=50 * n), 0)
+            await writer.flush()
+    locker.execute("ROLLBACK")
+    locker.close()
+    assert writer.stats.dropped > 0
+    assert writer.stats.spooled + writer.stats.dropped == 4000
+    engine.dispose()
+
+
+async def test_events_are_journaled(engine: sa.Engine, tmp_path: Path) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO stations (id, key, name, created_at) VALUES (1, 'ps-01', '', 0)"
+        )
+    writer = writer_for(engine, tmp_path)
+    async with writer:
+        writer.submit_event(
+            Event(T0, EventKind.DEVICE_DISCONNECTED, "plc1", "timeout", {"kind": "timeout"})
+        )
+    with engine.connect() as connection:
+        row = connection.exec_driver_sql("SELECT ts, kind, source, message FROM events").one()
+    assert tuple(row) == (to_micros(T0), "device_disconnected", "plc1", "timeout")
+
+
+@pytest.mark.parametrize("quality", [Quality.UNCERTAIN])
+async def test_unknown_tags_are_counted_not_stored(
+    engine: sa.Engine, tmp_path: Path, quality: Quality
+) -> None:
+    writer = writer_for(engine, tmp_path)
+    async with writer:
+        writer.submit([Sample("nope", T0, 1.0, quality)])
+    assert writer.stats.unknown_tag == 1
+    assert stored_keys(engine) == []
