@@ -5,14 +5,16 @@ import signal
 import sqlite3
 
 from pstg.model import RegisterTable
+from pstg.storage.database import create_engine
 from tests.cli.conftest import pstg_executable, run_pstg
 
 
-def write_config(tmp_path, port, **device):
+def write_config(tmp_path, port, storage="sqlite:///pstg.db", **device):
     fields = "".join(f"    {key}: {value}\n" for key, value in device.items())
     path = tmp_path / "station.yaml"
     path.write_text(
         "station: {id: ps-test}\n"
+        f"storage: {{url: '{storage}'}}\n"
         "devices:\n"
         "  - id: plc1\n"
         "    host: 127.0.0.1\n"
@@ -25,8 +27,8 @@ def write_config(tmp_path, port, **device):
     return path
 
 
-async def migrated_config(tmp_path, port, **device):
-    config = write_config(tmp_path, port, **device)
+async def migrated_config(tmp_path, port, storage="sqlite:///pstg.db", **device):
+    config = write_config(tmp_path, port, storage, **device)
     migrated = await run_pstg("migrate", "-c", str(config))
     assert migrated.returncode == 0, migrated.stderr
     return config
@@ -47,6 +49,22 @@ async def test_run_polls_stores_and_logs_samples_until_the_duration_ends(modbus_
     assert values == [(3.21, 0)]  # unchanged afterwards: stored once (report by exception)
     assert ("device_connected",) in kinds
     assert "1 sample(s) stored" in result.stderr
+
+
+async def test_run_stores_into_postgresql_when_the_url_says_so(
+    modbus_server, tmp_path, postgres_database
+):
+    postgres_database.reset()
+    await modbus_server.set_values(1, RegisterTable.HOLDING_REGISTER, 0, [455])
+    config = await migrated_config(tmp_path, modbus_server.port, postgres_database.url)
+    result = await run_pstg("run", "-c", str(config), "--duration", "1")
+    assert result.returncode == 0, result.stderr
+    engine = create_engine(postgres_database.url)
+    with engine.connect() as connection:
+        values = connection.exec_driver_sql("SELECT value, quality FROM samples").all()
+    engine.dispose()
+    assert [tuple(row) for row in values] == [(4.55, 0)]
+    assert not (tmp_path / "pstg.db").exists()
 
 
 async def test_run_refuses_a_database_without_the_schema(modbus_server, tmp_path):
@@ -87,5 +105,5 @@ async def test_run_refuses_an_invalid_config(tmp_path):
     config = write_config(tmp_path, 502, poll_interval_typo="1s")
     result = await run_pstg("run", "-c", str(config))
     assert result.returncode == 1
-    assert "station.yaml:7 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
+    assert "station.yaml:8 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
     assert "nothing started" in result.stderr

@@ -8,16 +8,16 @@ a valid file prints a one-line summary to stdout, exit status 0.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from pstg.cli.app import app, fail, one_line_errors, stderr, stdout
-from pstg.config.durations import format_duration
-from pstg.config.loader import ConfigError, load_config
-from pstg.config.models import DeviceConfig, StationConfig
-from pstg.drivers.planner import ReadPlan, plan_device
+
+if TYPE_CHECKING:
+    from pstg.config.models import DeviceConfig, StationConfig
+    from pstg.drivers.planner import ReadPlan
 
 
 @app.command("check-config")
@@ -39,6 +39,9 @@ def check_config(
     Exit status: 0 valid, 1 invalid (each problem printed to stderr as
     FILE:LINE LOCATION: MESSAGE).
     """
+    from pstg.config.loader import ConfigError, load_config
+    from pstg.drivers.planner import plan_device
+
     with one_line_errors():
         try:
             station = load_config(file)
@@ -70,6 +73,8 @@ def summary(file: Path, station: StationConfig, plans: dict[str, ReadPlan]) -> s
 
 
 def _print_plan(device: DeviceConfig, plan: ReadPlan) -> None:
+    from pstg.config.durations import format_duration
+
     link = device.serial_port if device.driver == "modbus-rtu" else f"{device.host}:{device.port}"
     state = "" if device.enabled else ", disabled"
     stdout.print(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pstg.cli.app import fail, stderr
-from pstg.config.loader import ConfigError, load_config
-from pstg.config.models import StationConfig
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pstg.config.models import StationConfig
 
 
 def load_or_fail(path: Path) -> StationConfig:
     """The validated config at `path`; an invalid file never starts anything."""
+    from pstg.config.loader import ConfigError, load_config
+
     try:
         return load_config(path)
     except ConfigError as exc:

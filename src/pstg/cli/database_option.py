@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import URL
 
 from pstg.cli.app import fail
 from pstg.cli.config_option import load_or_fail
-from pstg.storage.database import DatabaseUrlError, parse_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 ConfigOption = Annotated[
     Path | None,
@@ -29,6 +30,8 @@ DatabaseOption = Annotated[
 
 def resolve_database(config: Path | None, database: str | None) -> URL:
     """The database URL chosen by the options, or a one-line failure."""
+    from pstg.storage.database import DatabaseUrlError, parse_database_url
+
     try:
         if database is not None:
             return parse_database_url(database)

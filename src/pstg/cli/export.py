@@ -9,27 +9,19 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
-import sqlalchemy as sa
 import typer
-from rich.progress import Progress
-from sqlalchemy.engine import URL, Engine
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
 from pstg.model import utc_now
-from pstg.storage.database import create_engine, describe
-from pstg.storage.migrate import SchemaOutOfDate, check_current
-from pstg.storage.transfer import (
-    WRITERS,
-    ExportRow,
-    Format,
-    TransferError,
-    count_rows,
-    export_rows,
-    parse_time_bound,
-)
+from pstg.storage.formats import Format
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+
+    from pstg.storage.transfer import ExportRow
 
 StationOption = Annotated[
     str | None,
@@ -78,6 +70,8 @@ def export(
     station: StationOption = None,
 ) -> None:
     """Export samples as CSV or JSON Lines (tag,ts,value,quality,reason), by tag then time."""
+    from pstg.storage.transfer import WRITERS, TransferError, count_rows, export_rows
+
     now = utc_now()
     low = _time_option("--from", start, now)
     high = _time_option("--to", end, now)
@@ -110,6 +104,8 @@ def export(
 def _time_option(option: str, text: str | None, now: datetime) -> datetime | None:
     if text is None:
         return None
+    from pstg.storage.transfer import TransferError, parse_time_bound
+
     try:
         return parse_time_bound(text, now)
     except TransferError as exc:
@@ -118,6 +114,11 @@ def _time_option(option: str, text: str | None, now: datetime) -> datetime | Non
 
 def open_database(url: URL) -> Engine:
     """An engine on `url` after checking the database is reachable and at the current schema."""
+    import sqlalchemy as sa
+
+    from pstg.storage.database import create_engine, describe
+    from pstg.storage.migrate import SchemaOutOfDate, check_current
+
     where = describe(url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         # create_engine would make an empty file (and folders) for a mistyped path.
@@ -163,6 +164,8 @@ def progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]
     if total is None:
         yield lambda _count: None
         return
+    from rich.progress import Progress
+
     with Progress(console=stderr, transient=True) as progress:
         task = progress.add_task(what, total=total)
         yield lambda count: progress.advance(task, count)

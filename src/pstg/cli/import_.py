@@ -4,22 +4,17 @@ stored (see docs/export-import.md)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
 from pstg.cli.export import StationOption, open_database, progress_bar
-from pstg.storage.transfer import (
-    Format,
-    ImportCheck,
-    InvalidImport,
-    TagDirectory,
-    TransferError,
-    import_checked,
-    read_import,
-)
+from pstg.storage.formats import Format
+
+if TYPE_CHECKING:
+    from pstg.storage.transfer import ImportCheck
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -51,6 +46,14 @@ def import_(
     Every line is checked first; with an invalid line nothing is imported unless
     --skip-invalid. Samples already stored are skipped, so importing twice is harmless.
     """
+    from pstg.storage.transfer import (
+        InvalidImport,
+        TagDirectory,
+        TransferError,
+        import_checked,
+        read_import,
+    )
+
     chosen = fmt or Format.of_path(file)
     if chosen is None:
         fail(f"{file}: cannot tell the format from the suffix; use --format csv or jsonl")

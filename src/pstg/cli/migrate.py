@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
-from pstg.storage.database import create_engine, describe
-from pstg.storage.migrate import head_revision, revisions, upgrade
 
 
 @app.command()
 def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """Create or upgrade the database schema; at the current version it does nothing."""
+    import sqlalchemy as sa
+
+    from pstg.storage.database import create_engine, describe
+    from pstg.storage.migrate import head_revision, revisions, upgrade
+
     url = resolve_database(config, database)
     where = describe(url)
     with one_line_errors():

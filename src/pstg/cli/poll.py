@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from pstg.cli.app import app, fail, one_line_errors, stdout
-from pstg.codec import decode_words
-from pstg.codec.errors import CodecError
-from pstg.config.models import DeviceConfig
-from pstg.drivers.base import DriverContext
-from pstg.drivers.errors import DriverError, FailureKind
-from pstg.drivers.planner import ReadBlock
-from pstg.drivers.registry import create_driver
+
+# Light: an enum over pstg.model, needed for EXIT_STATUS; no driver or pymodbus code.
+from pstg.drivers.errors import FailureKind
 from pstg.model import DataType, Endian, RegisterTable
+
+if TYPE_CHECKING:
+    from pstg.config.models import DeviceConfig
+    from pstg.drivers.planner import ReadBlock
 
 EXIT_STATUS = {
     FailureKind.CONNECT_FAILED: 3,
@@ -82,6 +81,8 @@ def poll(
     Exit status: 0 read, 1 other error, 3 connection failed, 4 timeout,
     5 Modbus exception, 6 malformed response.
     """
+    from pstg.drivers.planner import ReadBlock
+
     if not source.is_bit_table and count > 125:
         fail("at most 125 registers per request")
     if address + count - 1 > 65535:
@@ -96,6 +97,8 @@ def poll(
 
 
 def _device(target: str, *, driver: str, unit: int, timeout: float, baudrate: int) -> DeviceConfig:
+    from pstg.config.models import DeviceConfig
+
     fields: dict[str, object] = {
         "id": "poll",
         "driver": driver,
@@ -117,6 +120,10 @@ def _device(target: str, *, driver: str, unit: int, timeout: float, baudrate: in
 
 
 async def _read_once(device: DeviceConfig, block: ReadBlock) -> Sequence[int]:
+    from pstg.drivers.base import DriverContext
+    from pstg.drivers.errors import DriverError
+    from pstg.drivers.registry import create_driver
+
     context = DriverContext()
     client = create_driver(device, context)
     where = device.serial_port if device.driver == "modbus-rtu" else f"{device.host}:{device.port}"
@@ -131,6 +138,8 @@ async def _read_once(device: DeviceConfig, block: ReadBlock) -> Sequence[int]:
 
 
 def _print_raw(block: ReadBlock, words: Sequence[int]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{block.table.value} {block.address}..{block.end_address}")
     table.add_column("address", justify="right")
     if block.table.is_bit_table:
@@ -160,6 +169,11 @@ def _print_decoded(
     word_order: Endian | None,
     byte_order: Endian | None,
 ) -> None:
+    from rich.table import Table
+
+    from pstg.codec import decode_words
+    from pstg.codec.errors import CodecError
+
     width = data_type.fixed_register_count or len(words)  # a string takes all that was read
     if len(words) < width:
         fail(f"{data_type.value} needs {width} registers; read {len(words)} (raise --count)")

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from pstg.cli.app import app, fail, stderr
-from pstg.simulator.seed import SeedOptions, seed_config_text
 
 
 @app.command()
@@ -25,6 +24,8 @@ def seed(
     ] = "sqlite:///pstg.db",
 ) -> None:
     """Write an example station.yaml that maps every register of `pstg simulate`, with alarms."""
+    from pstg.simulator.seed import SeedOptions, seed_config_text
+
     if output.is_dir():
         output = output / "station.yaml"
     if output.exists() and not force:

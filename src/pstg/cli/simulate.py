@@ -7,14 +7,18 @@ import logging
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, options, stderr
-from pstg.simulator.runner import Simulator, SimulatorOptions, units_from_text
-from pstg.simulator.scenarios import SCENARIO_NAMES, parse_scenario
-from pstg.simulator.server import ListenError
+
+# Needed for --scenario's help text when the command is declared. Light: the pure-Python
+# process model and pstg.config.durations (pydantic); no pymodbus, no server.
+from pstg.simulator.scenarios import SCENARIO_NAMES
+
+if TYPE_CHECKING:
+    from pstg.simulator.runner import Simulator, SimulatorOptions
 
 log = logging.getLogger("pstg.simulator")
 
@@ -70,6 +74,9 @@ def simulate(
 
     The register map is in docs/simulator.md; `pstg seed` writes a station.yaml that reads it.
     """
+    from pstg.simulator.runner import SimulatorOptions, units_from_text
+    from pstg.simulator.scenarios import parse_scenario
+
     try:
         chosen = parse_scenario(scenario)
         unit_ids = units_from_text(units) if units is not None else (unit,)
@@ -97,6 +104,9 @@ def simulate(
 async def _serve(
     settings: SimulatorOptions, *, status_every: float, duration: float | None
 ) -> None:
+    from pstg.simulator.runner import Simulator
+    from pstg.simulator.server import ListenError
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -143,7 +143,8 @@ class DeviceLoop:
         self.stats.requests += 1
         sent = time.perf_counter()
         words = await self.driver.read(block)
-        self.stats.last_rtt = time.perf_counter() - sent
+        rtt = self.stats.last_rtt = time.perf_counter() - sent
+        self.stats.rtt.observe(rtt)
         self.stats.responses += 1
         return words
 

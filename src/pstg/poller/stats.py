@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from pstg.drivers.errors import FailureKind
+from pstg.histogram import Histogram
 
 
 class LinkStatus(StrEnum):
@@ -29,6 +30,8 @@ class DeviceStats:
     skipped_ticks: int = 0
     samples: int = 0
     last_rtt: float | None = None  # seconds, of the last successful request
+    rtt: Histogram = field(default_factory=Histogram)
+    """Round-trip times of the successful requests."""
     last_cycle_duration: float | None = None
     last_poll_at: datetime | None = None
     last_success_at: datetime | None = None

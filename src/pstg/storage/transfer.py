@@ -26,7 +26,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -34,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pstg.model import DataType, Quality, QualityReason
+from pstg.storage.formats import Format as Format  # re-exported: callers import it from here
 from pstg.storage.rows import (
     MICROSECONDS,
     QUALITY_CODES,
@@ -52,19 +52,6 @@ YIELD_PER = 5000
 """Rows fetched per round trip of an export cursor."""
 MAX_TS = 2**63 - 1
 MIN_TS = -(2**63)
-
-
-class Format(StrEnum):
-    CSV = "csv"
-    JSONL = "jsonl"
-
-    @classmethod
-    def of_path(cls, path: Path) -> Format | None:
-        """The format a file name's suffix implies (.csv, .jsonl/.ndjson), if any."""
-        return _SUFFIXES.get(path.suffix.lower())
-
-
-_SUFFIXES = {".csv": Format.CSV, ".jsonl": Format.JSONL, ".ndjson": Format.JSONL}
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pstg.histogram import Histogram
 from pstg.model import Event, Sample
 from pstg.storage.exception import ReportByException
 from pstg.storage.rows import QUALITY_CODES, REASON_CODES, StoredRow, to_micros, to_row
@@ -58,6 +60,8 @@ class WriterStats:
     database_up: bool = True
     last_error: str | None = None
     last_flush_seconds: float | None = None
+    write_seconds: Histogram = field(default_factory=Histogram)
+    """Duration of each successful database write (one batch, with its rollups)."""
     pending: int = 0
     events_stored: int = 0
     events_pending: int = 0
@@ -239,7 +243,10 @@ class SampleWriter:
 
     def _store_unique(self, rows: list[StoredRow]) -> int:
         # Report by exception admits each (tag, time) once, so batches hold no duplicates.
-        return self.store.write(rows, unique=True)
+        started = time.perf_counter()
+        stored = self.store.write(rows, unique=True)
+        self.stats.write_seconds.observe(time.perf_counter() - started)
+        return stored
 
     def _succeeded(self, stored: int) -> None:
         self.stats.stored += stored

@@ -1,0 +1,19 @@
+"""The export/import file formats, light enough for the command line to import at start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+    @classmethod
+    def of_path(cls, path: Path) -> Format | None:
+        """The format a file name's suffix implies (.csv, .jsonl/.ndjson), if any."""
+        return _SUFFIXES.get(path.suffix.lower())
+
+
+_SUFFIXES = {".csv": Format.CSV, ".jsonl": Format.JSONL, ".ndjson": Format.JSONL}
