@@ -7,6 +7,7 @@ import sqlite3
 from pstg.model import RegisterTable
 from pstg.storage.database import create_engine
 from tests.cli.conftest import pstg_executable, run_pstg
+from tests.poller.conftest import free_port
 
 
 def write_config(tmp_path, port, storage="sqlite:///pstg.db", **device):
@@ -15,6 +16,7 @@ def write_config(tmp_path, port, storage="sqlite:///pstg.db", **device):
     path.write_text(
         "station: {id: ps-test}\n"
         f"storage: {{url: '{storage}'}}\n"
+        f"api: {{port: {free_port()}}}\n"
         "devices:\n"
         "  - id: plc1\n"
         "    host: 127.0.0.1\n"
@@ -105,5 +107,5 @@ async def test_run_refuses_an_invalid_config(tmp_path):
     config = write_config(tmp_path, 502, poll_interval_typo="1s")
     result = await run_pstg("run", "-c", str(config))
     assert result.returncode == 1
-    assert "station.yaml:8 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
+    assert "station.yaml:9 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
     assert "nothing started" in result.stderr

@@ -41,7 +41,7 @@ async def test_seed_then_run_against_the_simulator_gives_sensible_values(tmp_pat
     assert migrated.returncode == 0, migrated.stderr
     simulator = await start_simulator(port, "--speed", "30", "--start", "2026-03-02T08:00")
     try:
-        result = await run_pstg("run", "-c", str(config), "--duration", "2.5")
+        result = await run_pstg("run", "-c", str(config), "--duration", "2.5", "--no-api")
     finally:
         await stop(simulator)
     assert result.returncode == 0, result.stderr

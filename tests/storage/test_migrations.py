@@ -4,6 +4,7 @@ result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
 import pytest
 import sqlalchemy as sa
 
+import pstg.auth.tables  # noqa: F401  (the auth tables join schema.metadata)
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import (
     SchemaOutOfDate,

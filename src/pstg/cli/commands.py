@@ -1,3 +1,16 @@
 """Imports every command module so that each registers itself on the Typer app."""
 
-from pstg.cli import check_config, export, import_, migrate, poll, run, seed, simulate  # noqa: F401
+from pstg.cli import (  # noqa: F401
+    check_config,
+    demo,
+    export,
+    health,
+    import_,
+    migrate,
+    poll,
+    run,
+    seed,
+    simulate,
+    tokens,
+    users,
+)

@@ -1,9 +1,8 @@
-"""`pstg run`: the service: poll every device, store what it reads, log samples and events.
+"""`pstg run`: the service: poll every device, store what it reads, serve the API.
 
-Start-up order: config -> database (schema check, catalog sync) -> writer -> poller ->
-consumers. Shutdown runs it backwards: the poller stops first, what it produced is handed to
-the writer, and the writer flushes everything before the process exits. Alarms and the API
-join this process in later stages.
+The gateway (pstg.gateway) starts in order — database (schema check, catalog sync), writer,
+live cache, poller, API — and stops backwards, flushing the writer before the process exits.
+This command adds logging of samples and events, and the signal handling.
 """
 
 from __future__ import annotations
@@ -11,22 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import sqlalchemy as sa
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.config_option import load_or_fail
-from pstg.config.models import StationConfig
 from pstg.model import Event, Quality, Sample
-from pstg.poller.output import PollOutput
-from pstg.poller.service import Poller
-from pstg.storage.database import DatabaseUrlError
-from pstg.storage.migrate import SchemaOutOfDate
-from pstg.storage.service import Storage, database_url, open_storage
+
+if TYPE_CHECKING:
+    from pstg.config.models import StationConfig
+    from pstg.gateway import Gateway
 
 log = logging.getLogger("pstg.run")
 
@@ -43,8 +40,11 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Log only changes of quality, not every sample.")
     ] = False,
+    api: Annotated[
+        bool, typer.Option("--api/--no-api", help="Serve the REST API (api.host:api.port).")
+    ] = True,
 ) -> None:
-    """Run the gateway: poll every device, store samples and events, log them.
+    """Run the gateway: poll every device, store samples and events, serve the API.
 
     The database must be at the current schema (`pstg migrate`). While it is unreachable,
     samples wait in an on-disk spool and are written when it returns.
@@ -52,15 +52,28 @@ def run(
     station = load_or_fail(config)
     if not any(device.enabled for device in station.devices):
         fail(f"{config}: no enabled devices to poll")
-    storage = _open_storage_or_fail(station, config)
+    gateway = open_gateway_or_fail(station, config, serve_api=api, quiet=quiet)
     with one_line_errors():
-        asyncio.run(_serve(station, storage, duration=duration, quiet=quiet))
+        asyncio.run(serve(gateway, duration=duration))
 
 
-def _open_storage_or_fail(station: StationConfig, config: Path) -> Storage:
+def open_gateway_or_fail(
+    station: StationConfig, config: Path, *, serve_api: bool, quiet: bool
+) -> Gateway:
+    """A gateway whose database is open and checked, or a one-line failure."""
+    import sqlalchemy as sa
+
+    from pstg.gateway import Gateway
+    from pstg.storage.database import DatabaseUrlError
+    from pstg.storage.migrate import SchemaOutOfDate
+    from pstg.storage.service import database_url
+
+    gateway = Gateway(
+        station, config, serve_api=serve_api, on_samples=SampleLog(quiet), on_event=log_event
+    )
     try:
         where = str(database_url(station, config))
-        return open_storage(station, config)
+        gateway.open()
     except DatabaseUrlError as exc:
         fail(f"{config}: storage.url: {exc}")
     except SchemaOutOfDate as exc:
@@ -68,51 +81,44 @@ def _open_storage_or_fail(station: StationConfig, config: Path) -> Storage:
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0]
         fail(f"cannot open the database {where}: {reason}")
+    return gateway
 
 
-async def _serve(
-    station: StationConfig, storage: Storage, *, duration: float | None, quiet: bool
-) -> None:
+async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -> None:
+    """Run `gateway` until SIGINT/SIGTERM or `duration`, then stop it cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await storage.start()
-    writer = storage.writer
-    output = PollOutput()
-    log_samples = _SampleLog(quiet)
     try:
-        async with Poller(station, output) as poller:
-            stderr.print(
-                f"polling {len(poller.loops)} device(s) of station {station.station.id}, "
-                f"storing to {storage.where}; Ctrl-C to stop"
-            )
-            consumers = [
-                asyncio.create_task(_consume_samples(output, writer.submit, log_samples)),
-                asyncio.create_task(_consume_events(output, writer.submit_event)),
-            ]
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=duration)
-            except TimeoutError:
-                pass
-            finally:
-                for task in consumers:
-                    task.cancel()
-                await asyncio.gather(*consumers, return_exceptions=True)
-        # The poller has stopped: hand over what it produced last, then flush it all.
-        _drain(output, writer.submit, writer.submit_event, log_samples)
+        try:
+            await gateway.start()
+        except OSError as exc:
+            await gateway.stop()
+            fail(str(exc))
+        storage = gateway.storage
+        assert storage is not None
+        api = f", API on {gateway.url}" if gateway.serve_api else ""
+        stderr.print(
+            f"polling {len(gateway.config.devices)} device(s) of station "
+            f"{gateway.config.station.id}, storing to {storage.where}{api}; Ctrl-C to stop"
+        )
+        if banner:
+            stderr.print(banner)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=duration)
+        await gateway.stop()
     finally:
-        await storage.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-    stats = writer.stats
+    stats = storage.writer.stats
     stderr.print(
         f"stopped: {stats.stored} sample(s) stored, {stats.suppressed} unchanged not stored"
         + (f", {storage.writer.spool.rows} waiting in the spool" if stats.spooled else "")
     )
 
 
-class _SampleLog:
+class SampleLog:
     """Logs samples: every one, or with --quiet only changes of quality."""
 
     def __init__(self, quiet: bool) -> None:
@@ -128,40 +134,8 @@ class _SampleLog:
             log.info("%s", format_sample(sample))
 
 
-def _log_event(event: Event) -> None:
+def log_event(event: Event) -> None:
     log.warning("event %s %s: %s", event.kind.value, event.source, event.message)
-
-
-async def _consume_samples(
-    output: PollOutput, store: Callable[[Sequence[Sample]], None], log_samples: _SampleLog
-) -> None:
-    while True:
-        batch = await output.samples.get()
-        store(batch)
-        log_samples(batch)
-
-
-async def _consume_events(output: PollOutput, store: Callable[[Event], None]) -> None:
-    while True:
-        event: Event = await output.events.get()
-        store(event)
-        _log_event(event)
-
-
-def _drain(
-    output: PollOutput,
-    store: Callable[[Sequence[Sample]], None],
-    store_event: Callable[[Event], None],
-    log_samples: _SampleLog,
-) -> None:
-    while not output.samples.empty():
-        batch = output.samples.get_nowait()
-        store(batch)
-        log_samples(batch)
-    while not output.events.empty():
-        event = output.events.get_nowait()
-        store_event(event)
-        _log_event(event)
 
 
 def format_sample(sample: Sample) -> str:

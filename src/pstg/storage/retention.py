@@ -73,7 +73,13 @@ def apply_retention(
     result = RetentionResult(
         raw_deleted, rollups_deleted["rollups_1m"], rollups_deleted["rollups_1h"], dropped
     )
-    log.info("retention: %s", result)
+    if (
+        result.raw_deleted
+        or result.minute_deleted
+        or result.hour_deleted
+        or result.partitions_dropped
+    ):
+        log.info("retention: %s", result)
     return result
 
 

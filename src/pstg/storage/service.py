@@ -75,8 +75,7 @@ class Storage:
                 to_micros(today + timedelta(days=n)) for n in range(PARTITION_DAYS_AHEAD + 1)
             )
         keep = self.config.storage.retention
-        result = apply_retention(self.engine, raw=keep.raw, minute=keep.minute, hour=keep.hour)
-        log.info("retention: %s", result)
+        apply_retention(self.engine, raw=keep.raw, minute=keep.minute, hour=keep.hour)
 
 
 def open_storage(config: StationConfig, config_path: Path) -> Storage:

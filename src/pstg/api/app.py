@@ -1,0 +1,51 @@
+"""The FastAPI application: `create_app(context)`.
+
+All routers but /metrics live under /api/v1 (`pstg.api.routers.API_PREFIX`); the OpenAPI
+schema is at /openapi.json, its UI at /docs.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from pstg.api.context import ApiContext
+from pstg.api.errors import install_error_handlers
+from pstg.api.metrics_middleware import LatencyMiddleware
+from pstg.api.routers import (
+    auth,
+    config,
+    devices,
+    events,
+    health,
+    metrics,
+    tags,
+    timeseries,
+    users,
+)
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    """The API around `context` (which the routers read through `pstg.api.deps.get_context`)."""
+    app = FastAPI(
+        title="PSTG",
+        summary="Pump Station Telemetry Gateway",
+        version=_version(),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
+    for module in (health, auth, users, devices, tags, timeseries, events, config, metrics):
+        app.include_router(module.router)  # each carries its prefix
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("pstg")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"

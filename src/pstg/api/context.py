@@ -1,0 +1,45 @@
+"""What the API reads, handed to `create_app` by the service (or by tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+from pstg.config.models import StationConfig
+from pstg.live import LiveCache
+from pstg.model import utc_now
+
+if TYPE_CHECKING:
+    from pstg.auth.service import AuthService
+    from pstg.metrics import Metrics
+    from pstg.poller.stats import DeviceStats
+    from pstg.storage.writer import WriterStats
+
+
+def _no_devices() -> Mapping[str, DeviceStats]:
+    return {}
+
+
+def _no_writer() -> WriterStats | None:
+    return None
+
+
+@dataclass
+class ApiContext:
+    engine: Engine
+    """The station's database (migrated)."""
+    config: StationConfig
+    station_id: int
+    tag_ids: Mapping[str, int]
+    """Active tags of this station by name (retired ones are readable through the database)."""
+    auth: AuthService
+    metrics: Metrics
+    live: LiveCache = field(default_factory=LiveCache)
+    device_stats: Callable[[], Mapping[str, DeviceStats]] = _no_devices
+    """The poller's statistics per device id; empty when nothing polls (tests, tools)."""
+    writer_stats: Callable[[], WriterStats | None] = _no_writer
+    started_at: datetime = field(default_factory=utc_now)

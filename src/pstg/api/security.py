@@ -1,0 +1,81 @@
+"""Bearer-token authentication and role checks for the routers.
+
+`require(Role.X)` is a dependency that answers 401 (with `WWW-Authenticate: Bearer`) when the
+request has no valid token, 403 when the caller's role is below X, and otherwise gives the
+routers the `Principal`. The `...Principal` aliases read better in signatures:
+
+    @router.get("/config")
+    def config(principal: EngineerPrincipal) -> ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
+
+from pstg.api.context import ApiContext
+from pstg.api.deps import get_context
+from pstg.auth.roles import Role
+from pstg.auth.service import AuthError, Principal
+
+TOKEN_URL = "/api/v1/auth/token"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+bearer_token = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    description="An access token from POST /api/v1/auth/token, or an API token (pstg_...).",
+)
+"""Reads `Authorization: Bearer ...`; also what makes /docs offer its "Authorize" button."""
+
+
+def auth_http_error(error: AuthError) -> HTTPException:
+    """The HTTP answer to a refused login or token."""
+    headers: dict[str, str] | None = None
+    if error.status == 401:
+        headers = CHALLENGE
+    elif error.retry_after is not None:
+        headers = {"Retry-After": str(error.retry_after)}
+    return HTTPException(error.status, error.message, headers=headers)
+
+
+@cache
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting callers whose current role is `role` or higher."""
+
+    async def check_role(
+        request: Request,
+        context: Annotated[ApiContext, Depends(get_context)],
+        token: Annotated[str | None, Depends(bearer_token)],
+    ) -> Principal:
+        if not token:
+            raise HTTPException(
+                401, "missing bearer token: send Authorization: Bearer <token>", CHALLENGE
+            )
+        try:
+            # A database read (and for API tokens now and then a write): not on the loop.
+            principal = await run_in_threadpool(context.auth.authenticate, token)
+        except AuthError as exc:
+            raise auth_http_error(exc) from None
+        if principal.role < role:
+            raise HTTPException(
+                403,
+                f"this needs the role {role.label} or higher; "
+                f"{principal.username!r} is {principal.role.label}",
+            )
+        request.state.principal = principal
+        return principal
+
+    check_role.__name__ = f"require_{role.label}"
+    return check_role
+
+
+ViewerPrincipal = Annotated[Principal, Depends(require(Role.VIEWER))]
+OperatorPrincipal = Annotated[Principal, Depends(require(Role.OPERATOR))]
+EngineerPrincipal = Annotated[Principal, Depends(require(Role.ENGINEER))]
+AdminPrincipal = Annotated[Principal, Depends(require(Role.ADMIN))]

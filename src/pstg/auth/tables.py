@@ -1,0 +1,52 @@
+"""The auth tables as SQLAlchemy Core objects; migration 0004 owns their DDL.
+
+They live on `pstg.storage.schema.metadata` so the schema test compares them with a migrated
+database too. Times are BIGINT microseconds since the Unix epoch, UTC (pstg.storage.rows).
+
+- `users`: a name, an argon2 password hash, a role (pstg.auth.roles.Role's number), an
+  enabled flag, and the failed-login counter behind the lockout.
+- `api_tokens`: long-lived tokens for machines, stored only as the SHA-256 of the token.
+- `settings`: small key/value pairs shared by every process on the database (the JWT secret).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pstg.storage.schema import BigId, metadata
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.SmallInteger, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("last_login_at", sa.BigInteger, nullable=True),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_failed_at", sa.BigInteger, nullable=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", BigId, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+    sa.Column("last_used_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_api_tokens_user_id", "user_id"),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -1,0 +1,207 @@
+"""`pstg users`: add users, list them, set passwords and roles, disable and enable them.
+
+Works on the database directly (`-c station.yaml` or `--database URL`), so it is also how the
+first admin comes to be, and the way back in when every admin is locked out.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pstg.auth.roles import ROLE_NAMES, Role
+from pstg.cli.app import app, fail, one_line_errors, stderr, stdout
+from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+PASSWORD_ENV = "PSTG_PASSWORD"
+PROMPT_ATTEMPTS = 3
+
+users_app = typer.Typer(
+    help="Manage users and their roles (viewer < operator < engineer < admin).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The user's name.")]
+PasswordOption = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        envvar=PASSWORD_ENV,
+        show_envvar=True,
+        help="The password, for scripts (default: asked twice on the terminal, not echoed).",
+    ),
+]
+ROLE_HELP = f"One of {', '.join(ROLE_NAMES)}."
+
+
+@contextmanager
+def auth_database(config: Path | None, database: str | None) -> Iterator[Engine]:
+    """The chosen database, open and at the current schema; user errors become one line."""
+    from pstg.auth.users import UserError
+    from pstg.cli.export import open_database
+
+    url = resolve_database(config, database)
+    with one_line_errors():
+        engine = open_database(url)
+        try:
+            yield engine
+        except UserError as exc:
+            fail(str(exc))
+        finally:
+            engine.dispose()
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def new_password(given: str | None, name: str) -> str:
+    """`given` (--password or $PSTG_PASSWORD), else one typed twice on the terminal."""
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        fail(
+            f"no password for {name!r} and no terminal to ask on: "
+            f"use --password PASSWORD or set {PASSWORD_ENV}"
+        )
+    from pstg.auth.passwords import check_password_rules
+
+    for _ in range(PROMPT_ATTEMPTS):
+        first: str = typer.prompt(f"Password for {name}", hide_input=True, err=True)
+        try:
+            check_password_rules(first)
+        except ValueError as exc:
+            stderr.print(f"{exc}; try again", markup=False)
+            continue
+        second: str = typer.prompt("Repeat the password", hide_input=True, err=True)
+        if first == second:
+            return first
+        stderr.print("the two passwords differ; try again", markup=False)
+    fail(f"no password set after {PROMPT_ATTEMPTS} attempts")
+
+
+def format_when(ts: datetime | None, missing: str = "never") -> str:
+    """A time for a table: UTC to the second."""
+    if ts is None:
+        return missing
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@users_app.command("add")
+def add(
+    name: NameArgument,
+    role: Annotated[str, typer.Option("--role", "-r", metavar="ROLE", help=ROLE_HELP)],
+    password: PasswordOption = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a user with a role; asks for the password unless --password or $PSTG_PASSWORD."""
+    from pstg.auth.users import add_user, check_user_name, list_users
+
+    parsed = parse_role(role)
+    with auth_database(config, database) as engine:
+        check_user_name(name)
+        # Said before asking for a password, not after (names are unique regardless of case).
+        for existing in list_users(engine):
+            if existing.name.lower() == name.lower():
+                fail(f"user {existing.name!r} already exists")
+        user = add_user(engine, name, new_password(password, name), parsed)
+    stderr.print(f"added user {user.name!r} with role {user.role.label}", markup=False)
+
+
+@users_app.command("list")
+def list_users(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+    """List the users: name, role, enabled, last login, failed logins."""
+    from rich.table import Table
+
+    from pstg.auth.users import list_users
+
+    with auth_database(config, database) as engine:
+        found = list_users(engine)
+    if not found:
+        stderr.print("no users yet: add one with `pstg users add NAME --role admin`")
+        return
+    table = Table(
+        "name", "role", "enabled", "last login", "failed logins", box=None, pad_edge=False
+    )
+    for column in table.columns:
+        column.no_wrap = True
+    for user in found:
+        table.add_row(
+            user.name,
+            user.role.label,
+            "yes" if user.enabled else "no",
+            format_when(user.last_login_at),
+            str(user.failed_logins),
+        )
+    stdout.print(table, markup=False)
+
+
+@users_app.command("passwd")
+def passwd(
+    name: NameArgument,
+    password: PasswordOption = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Set a user's password (this also ends a lockout after failed logins)."""
+    from pstg.auth.users import get_user, set_password
+
+    with auth_database(config, database) as engine:
+        get_user(engine, name)  # before asking for a password of nobody
+        set_password(engine, name, new_password(password, name))
+    stderr.print(f"password of {name!r} changed", markup=False)
+
+
+@users_app.command("disable")
+def disable(
+    name: NameArgument, config: ConfigOption = None, database: DatabaseOption = None
+) -> None:
+    """Disable a user: logins and every token of the user stop working at once."""
+    from pstg.auth.users import set_enabled
+
+    with auth_database(config, database) as engine:
+        set_enabled(engine, name, False)
+    stderr.print(f"user {name!r} disabled; their tokens no longer work", markup=False)
+
+
+@users_app.command("enable")
+def enable(
+    name: NameArgument, config: ConfigOption = None, database: DatabaseOption = None
+) -> None:
+    """Enable a user again (and end a lockout after failed logins)."""
+    from pstg.auth.users import set_enabled
+
+    with auth_database(config, database) as engine:
+        set_enabled(engine, name, True)
+    stderr.print(f"user {name!r} enabled", markup=False)
+
+
+@users_app.command("role")
+def role(
+    name: NameArgument,
+    new_role: Annotated[str, typer.Argument(metavar="ROLE", help=ROLE_HELP)],
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Change a user's role; it applies to the user's next request, tokens included."""
+    from pstg.auth.users import set_role
+
+    parsed = parse_role(new_role)
+    with auth_database(config, database) as engine:
+        user = set_role(engine, name, parsed)
+    stderr.print(f"user {user.name!r} is now {user.role.label}", markup=False)

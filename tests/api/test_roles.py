@@ -1,0 +1,201 @@
+"""The role matrix: every endpoint × every kind of caller → the documented status.
+
+Callers: a user of each role with an access token, an API token of a viewer, no token, a
+garbage token, another scheme (Basic), an expired access token, a revoked API token, and a
+disabled user's access and API tokens. The table of endpoints must list every route the app
+has, so a new endpoint cannot ship without its line here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pstg.auth import users
+from pstg.auth.roles import Role
+from pstg.auth.service import AuthService, Principal
+from pstg.auth.tables import api_tokens
+from pstg.storage.rows import to_micros
+from tests.api.conftest import PASSWORD, SECRET, Api, bearer, login
+
+OK = "ok"
+"""The endpoint's success status (200, or 201 for creations)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    """The route template, as the app declares it."""
+    role: Role | None
+    """The lowest role admitted; None: open to anyone."""
+    success: int = 200
+
+    def request(self, api: Api, n: int) -> dict[str, Any]:
+        """Arguments for a request that succeeds when authorized (fresh objects per call)."""
+        make = REQUESTS.get((self.method, self.path))
+        return {} if make is None else make(api, n)
+
+
+def _new_user(api: Api, n: int) -> dict[str, Any]:
+    return {"json": {"name": f"matrix{n}", "password": PASSWORD, "role": "viewer"}}
+
+
+def _new_token(api: Api, n: int) -> dict[str, Any]:
+    return {"json": {"username": "viewer", "name": f"matrix{n}"}}
+
+
+def _token_to_revoke(api: Api, n: int) -> dict[str, Any]:
+    info, _ = users.create_api_token(api.engine, "viewer", f"revoke{n}")
+    return {"path": {"token_id": info.id}}
+
+
+def _login(api: Api, n: int) -> dict[str, Any]:
+    return {"data": {"username": "viewer", "password": PASSWORD}}
+
+
+REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
+    ("GET", "/api/v1/series"): lambda api, n: {"params": {"tag": "outflow"}},
+    ("GET", "/api/v1/trends"): lambda api, n: {"params": {"tag": "outflow", "points": 10}},
+    ("GET", "/api/v1/summary"): lambda api, n: {"params": {"tag": "outflow"}},
+    ("GET", "/api/v1/users/{name}"): lambda api, n: {"path": {"name": "viewer"}},
+    ("PATCH", "/api/v1/users/{name}"): lambda api, n: {
+        "path": {"name": "viewer"},
+        "json": {"role": "viewer"},
+    },
+    ("POST", "/api/v1/users"): _new_user,
+    ("POST", "/api/v1/tokens"): _new_token,
+    ("DELETE", "/api/v1/tokens/{token_id}"): _token_to_revoke,
+    ("POST", "/api/v1/auth/token"): _login,
+}
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/health", None),
+    Endpoint("POST", "/api/v1/auth/token", None),
+    Endpoint("GET", "/api/v1/auth/me", Role.VIEWER),
+    Endpoint("GET", "/metrics", Role.VIEWER),
+    Endpoint("GET", "/api/v1/devices", Role.VIEWER),
+    Endpoint("GET", "/api/v1/tags", Role.VIEWER),
+    Endpoint("GET", "/api/v1/series", Role.VIEWER),
+    Endpoint("GET", "/api/v1/trends", Role.VIEWER),
+    Endpoint("GET", "/api/v1/summary", Role.VIEWER),
+    Endpoint("GET", "/api/v1/events", Role.VIEWER),
+    Endpoint("GET", "/api/v1/config", Role.ENGINEER),
+    Endpoint("GET", "/api/v1/users", Role.ADMIN),
+    Endpoint("POST", "/api/v1/users", Role.ADMIN, 201),
+    Endpoint("GET", "/api/v1/users/{name}", Role.ADMIN),
+    Endpoint("PATCH", "/api/v1/users/{name}", Role.ADMIN),
+    Endpoint("GET", "/api/v1/tokens", Role.ADMIN),
+    Endpoint("POST", "/api/v1/tokens", Role.ADMIN, 201),
+    Endpoint("DELETE", "/api/v1/tokens/{token_id}", Role.ADMIN),
+]
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    headers: dict[str, str]
+    role: Role | None
+    """The role the caller acts with; None: not authenticated (401 where a role is needed)."""
+
+
+async def callers(api: Api) -> list[Caller]:
+    found = [Caller(role.label, await api.headers(role), role) for role in Role]
+    _, viewer_token = users.create_api_token(api.engine, "viewer", "grafana")
+    found.append(Caller("viewer API token", bearer(viewer_token), Role.VIEWER))
+
+    found.append(Caller("no token", {}, None))
+    found.append(Caller("garbage token", bearer("garbage"), None))
+    found.append(Caller("garbage API token", bearer("pstg_" + "x" * 43), None))
+    found.append(Caller("basic auth", {"Authorization": "Basic YWRtaW46cGFzcw=="}, None))
+
+    admin = users.get_user(api.engine, "admin")
+    past = datetime.now(UTC) - timedelta(hours=1)
+    stale_service = AuthService(api.engine, secret=SECRET, clock=lambda: past)
+    expired, _ = stale_service.issue_access_token(
+        Principal("admin", Role.ADMIN, admin.id, "password")
+    )
+    found.append(Caller("expired access token", bearer(expired), None))
+    other_secret = AuthService(api.engine, secret="another-secret-" + "y" * 40)
+    forged, _ = other_secret.issue_access_token(
+        Principal("admin", Role.ADMIN, admin.id, "password")
+    )
+    found.append(Caller("token signed with another secret", bearer(forged), None))
+
+    revoked_info, revoked = users.create_api_token(api.engine, "admin", "revoked")
+    users.revoke_api_token(api.engine, revoked_info.id)
+    found.append(Caller("revoked API token", bearer(revoked), None))
+    expiring_info, expiring = users.create_api_token(
+        api.engine, "admin", "expired", datetime.now(UTC) + timedelta(days=1)
+    )
+    with api.engine.begin() as connection:  # as if that day had passed
+        connection.execute(
+            api_tokens.update()
+            .where(api_tokens.c.id == expiring_info.id)
+            .values(expires_at=to_micros(past))
+        )
+    found.append(Caller("expired API token", bearer(expiring), None))
+
+    users.add_user(api.engine, "former", PASSWORD, Role.ADMIN)
+    former_access = await login(api.client, "former")
+    _, former_token = users.create_api_token(api.engine, "former", "script")
+    users.set_enabled(api.engine, "former", False)
+    found.append(Caller("disabled user's access token", bearer(former_access), None))
+    found.append(Caller("disabled user's API token", bearer(former_token), None))
+    return found
+
+
+def expected(endpoint: Endpoint, caller: Caller) -> int:
+    if endpoint.role is None:
+        return endpoint.success
+    if caller.role is None:
+        return 401
+    return endpoint.success if caller.role >= endpoint.role else 403
+
+
+def test_the_matrix_lists_every_route(api: Api) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in api.app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == {(endpoint.method, endpoint.path) for endpoint in ENDPOINTS}
+
+
+async def test_role_matrix(api: Api) -> None:
+    everyone = await callers(api)
+    counter = itertools.count()
+    wrong: list[str] = []
+    for endpoint, caller in itertools.product(ENDPOINTS, everyone):
+        arguments = endpoint.request(api, next(counter))
+        url = endpoint.path.format(**arguments.pop("path", {}))
+        response = await api.client.request(
+            endpoint.method, url, headers=caller.headers, **arguments
+        )
+        want = expected(endpoint, caller)
+        if response.status_code != want:
+            wrong.append(
+                f"{endpoint.method} {endpoint.path} as {caller.name}: "
+                f"{response.status_code} (expected {want}) {response.text[:120]}"
+            )
+            continue
+        assert response.headers["content-type"].startswith(
+            "text/plain" if endpoint.path == "/metrics" and want == 200 else "application/json"
+        )
+        if want == 401:
+            assert response.headers.get("www-authenticate") == "Bearer"
+            assert response.json()["detail"]
+        if want == 403:
+            assert "needs the role" in response.json()["detail"]
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_a_role_change_applies_to_the_next_request(api: Api) -> None:
+    headers = await api.headers(Role.ENGINEER)
+    assert (await api.client.get("/api/v1/config", headers=headers)).status_code == 200
+    users.set_role(api.engine, "engineer", Role.VIEWER)
+    assert (await api.client.get("/api/v1/config", headers=headers)).status_code == 403
+    assert (await api.client.get("/api/v1/tags", headers=headers)).status_code == 200
