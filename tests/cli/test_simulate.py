@@ -104,3 +104,17 @@ async def test_seed_never_overwrites_without_force(tmp_path):
     forced = await run_pstg("seed", "-o", str(target), "--force")
     assert forced.returncode == 0, forced.stderr
     assert target.read_text().startswith("# PSTG station config")
+
+
+async def test_seed_with_admin_prepares_the_database_and_the_first_user(tmp_path):
+    config = tmp_path / "station.yaml"
+    seeded = await run_pstg("seed", "-o", str(config), "--admin", "boss")
+    assert seeded.returncode == 0, seeded.stderr
+    password = re.search(r"password for boss: (\S+)", seeded.stderr)
+    assert password, seeded.stderr
+    listed = await run_pstg("users", "list", "-c", str(config))
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"boss\s+admin\s+yes", listed.stdout)
+    again = await run_pstg("seed", "-o", str(config), "--force", "--admin", "boss")
+    assert again.returncode == 1
+    assert "boss" in again.stderr

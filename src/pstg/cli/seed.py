@@ -22,8 +22,19 @@ def seed(
     database: Annotated[
         str, typer.Option(help="Storage URL written into the config.")
     ] = "sqlite:///pstg.db",
+    admin: Annotated[
+        str | None,
+        typer.Option(
+            help="Also migrate the config's database and create this first admin user "
+            "(password from --password or PSTG_PASSWORD, else generated and printed once)."
+        ),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="PSTG_PASSWORD", help="The first admin's password.")
+    ] = None,
 ) -> None:
-    """Write an example station.yaml that maps every register of `pstg simulate`, with alarms."""
+    """Write an example station.yaml that maps every register of `pstg simulate`, with alarms;
+    with --admin, also prepare its database and a first admin user."""
     from pstg.simulator.seed import SeedOptions, seed_config_text
 
     if output.is_dir():
@@ -38,3 +49,33 @@ def seed(
     stderr.print(
         f"wrote {output}; start the simulator with `pstg simulate`, then `pstg run -c {output}`"
     )
+    if admin is not None:
+        _first_admin(output, admin, password)
+
+
+def _first_admin(config: Path, name: str, password: str | None) -> None:
+    import secrets
+
+    from pstg.auth.roles import Role
+    from pstg.auth.users import UserError, add_user
+    from pstg.cli.config_option import load_or_fail
+    from pstg.storage.database import create_engine, describe
+    from pstg.storage.migrate import upgrade
+    from pstg.storage.service import database_url
+
+    url = database_url(load_or_fail(config), config)
+    engine = create_engine(url)
+    generated = password is None
+    chosen = password if password is not None else secrets.token_urlsafe(12)
+    try:
+        upgrade(engine)
+        add_user(engine, name, chosen, Role.ADMIN)
+    except UserError as exc:
+        fail(f"{describe(url)}: {exc}")
+    finally:
+        engine.dispose()
+    stderr.print(f"{describe(url)}: schema ready; admin user {name!r} created")
+    if generated:
+        stderr.print(
+            f"password for {name}: {chosen}  (shown once; change it with `pstg users passwd`)"
+        )
