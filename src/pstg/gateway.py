@@ -17,6 +17,8 @@ from pathlib import Path
 
 import uvicorn
 
+from pstg.alarms.engine import AlarmEngine
+from pstg.alarms.service import AlarmService
 from pstg.api.app import create_app
 from pstg.api.context import ApiContext
 from pstg.auth.secret import load_or_create_secret
@@ -24,7 +26,7 @@ from pstg.auth.service import AuthService
 from pstg.config.models import StationConfig
 from pstg.live import LiveCache
 from pstg.metrics import Metrics
-from pstg.model import Event, Sample
+from pstg.model import Event, EventKind, Sample, utc_now
 from pstg.poller.output import PollOutput
 from pstg.poller.service import Poller
 from pstg.storage.queries import latest
@@ -56,6 +58,7 @@ class Gateway:
     _output: PollOutput = field(default_factory=PollOutput)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _server: _EmbeddedServer | None = None
+    alarms: AlarmService | None = None
 
     @property
     def url(self) -> str:
@@ -71,6 +74,18 @@ class Gateway:
     async def start(self) -> None:
         storage = self.storage if self.storage is not None else await asyncio.to_thread(self.open)
         await storage.start()
+        tags = len(storage.catalog.tag_ids)
+        self._event(EventKind.CONFIG_LOADED, str(self.config_path),
+                    f"{len(self.config.devices)} device(s), {tags} tag(s), "
+                    f"{len(self.config.alarms)} alarm(s)")  # fmt: skip
+        self._event(EventKind.SERVICE_STARTED, "gateway", f"PSTG {_version()} started")
+        self.alarms = AlarmService(
+            storage.engine, storage.catalog.station_id, AlarmEngine(self.config)
+        )
+        restored = await asyncio.to_thread(self.alarms.load)
+        if restored:
+            log.info("alarm states restored: %d", restored)
+        await self.alarms.start()
         ids = storage.catalog.tag_ids
         names = {tag_id: name for name, tag_id in ids.items()}
         stored = await asyncio.to_thread(latest, storage.engine, list(ids.values()))
@@ -102,6 +117,7 @@ class Gateway:
             live=self.live,
             device_stats=lambda: poller.stats,
             writer_stats=lambda: writer.stats,
+            alarms=self.alarms,
         )
         api = self.config.api
         server = _EmbeddedServer(
@@ -137,7 +153,10 @@ class Gateway:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         self._drain()
+        if self.alarms is not None:
+            await self.alarms.close()
         if self.storage is not None:
+            self._event(EventKind.SERVICE_STOPPED, "gateway", "stopped")
             await self.storage.close()
 
     async def _consume_samples(self) -> None:
@@ -152,6 +171,8 @@ class Gateway:
         assert self.storage is not None
         self.live.update(batch)
         self.storage.writer.submit(batch)
+        if self.alarms is not None:
+            self.alarms.process(batch)
         if self.on_samples is not None:
             self.on_samples(batch)
 
@@ -161,6 +182,10 @@ class Gateway:
         if self.on_event is not None:
             self.on_event(event)
 
+    def _event(self, kind: EventKind, source: str, message: str) -> None:
+        assert self.storage is not None
+        self.storage.writer.submit_event(Event(utc_now(), kind, source, message))
+
     def _drain(self) -> None:
         """Hand over what the stopped poller produced last."""
         output = self._output
@@ -168,3 +193,12 @@ class Gateway:
             self._handle(output.samples.get_nowait())
         while not output.events.empty():
             self._handle_event(output.events.get_nowait())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pstg")
+    except PackageNotFoundError:
+        return "(development)"

@@ -115,10 +115,18 @@ class Sample(NamedTuple):
 
 
 class EventKind(StrEnum):
-    """What happened. Later stages (alarms, service, auth) add their kinds here."""
+    """What happened, for the events journal."""
 
     DEVICE_CONNECTED = "device_connected"
     DEVICE_DISCONNECTED = "device_disconnected"
+    SERVICE_STARTED = "service_started"
+    SERVICE_STOPPED = "service_stopped"
+    CONFIG_LOADED = "config_loaded"
+    SPOOL_SPILLED = "spool_spilled"  # database writes failed; samples go to the disk spool
+    SPOOL_REPLAYED = "spool_replayed"  # the database is back and the spool was written to it
+    ALARM = "alarm"  # an alarm changed state (the alarm journal has the details)
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
 
 
 @dataclass(frozen=True, slots=True)

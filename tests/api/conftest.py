@@ -20,6 +20,8 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from pstg.alarms.engine import AlarmEngine
+from pstg.alarms.service import AlarmService
 from pstg.api.app import create_app
 from pstg.api.context import ApiContext
 from pstg.auth import passwords
@@ -96,8 +98,20 @@ STATION = StationConfig.model_validate(
                 ],
             },
         ],
+        "alarms": [
+            {
+                "id": "pump1.on",
+                "tag": "pump1.running",
+                "kind": "discrete",
+                "value": 1,
+                "priority": "high",
+                "message": "Pump 1 running",
+            },
+        ],
     }
 )
+ALARM = "pump1.on"
+"""The one alarm of the test station: active while pump1.running is 1."""
 TAGS = sorted(tag.name for device in STATION.devices for tag in device.tags)
 
 
@@ -204,6 +218,7 @@ def make_context(
         device_stats=device_stats,
         writer_stats=writer_stats,
         started_at=datetime.now(UTC),
+        alarms=AlarmService(engine, catalog.station_id, AlarmEngine(config)),
     )
 
 

@@ -18,8 +18,9 @@ from pstg.auth import users
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthService, Principal
 from pstg.auth.tables import api_tokens
+from pstg.model import Sample
 from pstg.storage.rows import to_micros
-from tests.api.conftest import PASSWORD, SECRET, Api, bearer, login
+from tests.api.conftest import ALARM, PASSWORD, SECRET, Api, bearer, login
 
 OK = "ok"
 """The endpoint's success status (200, or 201 for creations)."""
@@ -57,7 +58,59 @@ def _login(api: Api, n: int) -> dict[str, Any]:
     return {"data": {"username": "viewer", "password": PASSWORD}}
 
 
+def _alarm_service(api: Api) -> Any:
+    service = api.context.alarms
+    assert service is not None
+    return service
+
+
+def _unacknowledged(api: Api, n: int) -> dict[str, Any]:
+    """Make the test alarm active and unacknowledged again (pump1.running 0, then 1)."""
+    engine = _alarm_service(api).engine
+    now = datetime.now(UTC)
+    if engine.get(ALARM).state.value != "unacknowledged":
+        engine.process([Sample("pump1.running", now - timedelta(milliseconds=2), 0.0)])
+        engine.process([Sample("pump1.running", now - timedelta(milliseconds=1), 1.0)])
+    return {"path": {"alarm_id": ALARM}, "json": {"comment": f"matrix {n}"}}
+
+
+def _shelved(api: Api, n: int) -> dict[str, Any]:
+    engine = _alarm_service(api).engine
+    if engine.get(ALARM).state.value != "shelved":
+        _in_service(engine)
+        engine.shelve(ALARM, "setup", None, 600)
+    return {"path": {"alarm_id": ALARM}, "json": {"comment": f"matrix {n}"}}
+
+
+def _in_service(engine: Any) -> None:
+    if engine.get(ALARM).state.value == "out_of_service":
+        engine.set_out_of_service(ALARM, "setup", None, True)
+
+
+def _servable(api: Api, n: int) -> dict[str, Any]:
+    engine = _alarm_service(api).engine
+    _in_service(engine)
+    if engine.get(ALARM).state.value == "shelved":
+        engine.unshelve(ALARM, "setup", None)
+    return {"path": {"alarm_id": ALARM}, "json": {"comment": f"matrix {n}"}}
+
+
+def _out_of_service(api: Api, n: int) -> dict[str, Any]:
+    engine = _alarm_service(api).engine
+    if engine.get(ALARM).state.value != "out_of_service":
+        engine.set_out_of_service(ALARM, "setup", None, False)
+    return {"path": {"alarm_id": ALARM}, "json": {"comment": f"matrix {n}"}}
+
+
 REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
+    ("POST", "/api/v1/alarms/{alarm_id}/ack"): _unacknowledged,
+    ("POST", "/api/v1/alarms/{alarm_id}/shelve"): lambda api, n: {
+        "path": {"alarm_id": ALARM},
+        "json": {"comment": f"matrix {n}", "duration": "10m"},
+    },
+    ("POST", "/api/v1/alarms/{alarm_id}/unshelve"): _shelved,
+    ("POST", "/api/v1/alarms/{alarm_id}/out-of-service"): _servable,
+    ("POST", "/api/v1/alarms/{alarm_id}/in-service"): _out_of_service,
     ("GET", "/api/v1/series"): lambda api, n: {"params": {"tag": "outflow"}},
     ("GET", "/api/v1/trends"): lambda api, n: {"params": {"tag": "outflow", "points": 10}},
     ("GET", "/api/v1/summary"): lambda api, n: {"params": {"tag": "outflow"}},
@@ -83,7 +136,16 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/trends", Role.VIEWER),
     Endpoint("GET", "/api/v1/summary", Role.VIEWER),
     Endpoint("GET", "/api/v1/events", Role.VIEWER),
+    Endpoint("GET", "/api/v1/alarms", Role.VIEWER),
+    Endpoint("GET", "/api/v1/alarms/kpi", Role.VIEWER),
+    Endpoint("POST", "/api/v1/alarms/{alarm_id}/ack", Role.OPERATOR),
+    Endpoint("POST", "/api/v1/alarms/{alarm_id}/shelve", Role.OPERATOR),
+    Endpoint("POST", "/api/v1/alarms/{alarm_id}/unshelve", Role.OPERATOR),
+    Endpoint("POST", "/api/v1/alarms/{alarm_id}/out-of-service", Role.ENGINEER),
+    Endpoint("POST", "/api/v1/alarms/{alarm_id}/in-service", Role.ENGINEER),
     Endpoint("GET", "/api/v1/config", Role.ENGINEER),
+    Endpoint("GET", "/api/v1/audit", Role.ENGINEER),
+    Endpoint("GET", "/api/v1/audit/verify", Role.ENGINEER),
     Endpoint("GET", "/api/v1/users", Role.ADMIN),
     Endpoint("POST", "/api/v1/users", Role.ADMIN, 201),
     Endpoint("GET", "/api/v1/users/{name}", Role.ADMIN),

@@ -49,7 +49,8 @@ async def test_run_polls_stores_and_logs_samples_until_the_duration_ends(modbus_
         values = db.execute("SELECT value, quality FROM samples").fetchall()
         kinds = db.execute("SELECT kind FROM events").fetchall()
     assert values == [(3.21, 0)]  # unchanged afterwards: stored once (report by exception)
-    assert ("device_connected",) in kinds
+    for kind in ("device_connected", "config_loaded", "service_started", "service_stopped"):
+        assert (kind,) in kinds
     assert "1 sample(s) stored" in result.stderr
 
 

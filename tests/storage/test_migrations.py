@@ -4,7 +4,10 @@ result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
 import pytest
 import sqlalchemy as sa
 
-import pstg.auth.tables  # noqa: F401  (the auth tables join schema.metadata)
+# The alarm, audit and auth tables join schema.metadata when their modules are imported.
+import pstg.alarms.tables
+import pstg.audit.tables
+import pstg.auth.tables  # noqa: F401
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import (
     SchemaOutOfDate,

@@ -14,6 +14,8 @@ from pstg.api.context import ApiContext
 from pstg.api.errors import install_error_handlers
 from pstg.api.metrics_middleware import LatencyMiddleware
 from pstg.api.routers import (
+    alarms,
+    audit,
     auth,
     config,
     devices,
@@ -39,7 +41,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
-    for module in (health, auth, users, devices, tags, timeseries, events, config, metrics):
+    routers = (health, auth, users, devices, tags, timeseries, events, alarms, audit, config)
+    for module in (*routers, metrics):
         app.include_router(module.router)  # each carries its prefix
     return app
 

@@ -14,6 +14,7 @@ from pstg.live import LiveCache
 from pstg.model import utc_now
 
 if TYPE_CHECKING:
+    from pstg.alarms.service import AlarmService
     from pstg.auth.service import AuthService
     from pstg.metrics import Metrics
     from pstg.poller.stats import DeviceStats
@@ -43,3 +44,5 @@ class ApiContext:
     """The poller's statistics per device id; empty when nothing polls (tests, tools)."""
     writer_stats: Callable[[], WriterStats | None] = _no_writer
     started_at: datetime = field(default_factory=utc_now)
+    alarms: AlarmService | None = None
+    """The alarm engine of the running service; None when nothing evaluates alarms."""

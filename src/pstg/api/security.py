@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
+from pstg.audit import Actor
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthError, Principal
 
@@ -42,6 +43,17 @@ def auth_http_error(error: AuthError) -> HTTPException:
     elif error.retry_after is not None:
         headers = {"Retry-After": str(error.retry_after)}
     return HTTPException(error.status, error.message, headers=headers)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as this server sees it (behind a reverse proxy: the proxy's,
+    unless uvicorn is told to trust its X-Forwarded-For)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def actor_of(principal: Principal, request: Request) -> Actor:
+    """The caller as the audit log names it."""
+    return Actor(principal.username, principal.role.label, principal.via, client_address(request))
 
 
 @cache

@@ -10,6 +10,9 @@ Failed logins are counted per user name in the database (shared by every process
 without looking at the password; the window starts at 30 s and doubles with each further
 failure, up to 15 minutes. A successful login, a new password or re-enabling the user resets
 the count. The service never sleeps; the API delays each failed answer instead.
+
+Every login attempt is audited (pstg.audit, action `login`): a success in the transaction
+that records it on the user, a refusal as `denied` with the reason.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from pstg.audit import Actor, AuditEntry, Result, record
 from pstg.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from pstg.auth.roles import Role
 from pstg.auth.secret import check_secret
@@ -99,8 +103,10 @@ class AuthService:
         self.access_lifetime = timedelta(minutes=access_minutes)
         self.clock = clock
 
-    def login(self, username: str, password: str) -> Principal:
-        """The user whose name and password these are; AuthError(401) or, locked, (429)."""
+    def login(self, username: str, password: str, *, source: str = "unknown") -> Principal:
+        """The user whose name and password these are; AuthError(401) or, locked, (429).
+
+        `source` is the client's address, for the audit log."""
         now = self.clock()
         row = None
         if USER_NAME.fullmatch(username) is not None:  # else no such user can exist
@@ -110,12 +116,16 @@ class AuthService:
                 ).one_or_none()
         if row is None:
             verify_password(dummy_hash(), password)  # as slow as a wrong password
+            self._audit_login(username, None, source, now, "denied", "no such user")
             raise AuthError(401, BAD_LOGIN)
+        role = Role(row.role).label
         window = lockout_window(row.failed_logins)
         if window is not None and row.last_failed_at is not None:
             remaining = from_micros(row.last_failed_at) + window - now
             if remaining > timedelta(0):
                 seconds = max(1, int(remaining.total_seconds() + 0.999))
+                detail = f"locked after {row.failed_logins} failed logins"
+                self._audit_login(row.name, role, source, now, "denied", detail)
                 raise AuthError(
                     429,
                     f"too many failed logins for {username!r}: try again in {seconds} s",
@@ -128,8 +138,12 @@ class AuthService:
                     .where(users.c.id == row.id)
                     .values(failed_logins=users.c.failed_logins + 1, last_failed_at=to_micros(now))
                 )
+                self._audit_login(
+                    row.name, role, source, now, "denied", "wrong password", connection
+                )
             raise AuthError(401, BAD_LOGIN)
         if not row.enabled:
+            self._audit_login(row.name, role, source, now, "denied", "the user is disabled")
             raise AuthError(401, f"user {username!r} is disabled")
         values: dict[str, Any] = {
             "last_login_at": to_micros(now),
@@ -140,7 +154,32 @@ class AuthService:
             values["password_hash"] = hash_password(password)
         with self.engine.begin() as connection:
             connection.execute(users.update().where(users.c.id == row.id).values(**values))
+            self._audit_login(row.name, role, source, now, "ok", "", connection)
         return Principal(row.name, Role(row.role), row.id, "password")
+
+    def _audit_login(
+        self,
+        username: str,
+        role: str | None,
+        source: str,
+        now: datetime,
+        result: Result,
+        detail: str,
+        connection: Connection | None = None,
+    ) -> None:
+        """Record a login attempt, in `connection`'s transaction or in one of its own."""
+        entry = AuditEntry(
+            Actor(username, role, "password", source),
+            "login",
+            f"user:{username}",
+            result=result,
+            detail=detail,
+        )
+        if connection is not None:
+            record(connection, entry, now=now)
+            return
+        with self.engine.begin() as own:
+            record(own, entry, now=now)
 
     def issue_access_token(self, principal: Principal) -> tuple[str, int]:
         """A signed access token for `principal` and its lifetime in seconds."""

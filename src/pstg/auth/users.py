@@ -1,14 +1,17 @@
 """Users and API tokens in the database: what `pstg users`, `pstg token` and the admin API do.
 
-Every function takes the engine and runs in one transaction of its own. Problems a caller can
-fix (a bad name, a short password, an unknown user) raise `UserError` (a ValueError) with a
-message meant for the person who typed the input; `UnknownUser`, `DuplicateUser` and
-`UnknownToken` narrow it so the API can answer 404 or 409.
+Every function takes the engine and runs in one transaction of its own, or in the caller's
+when given `connection=` (so that pstg.auth.admin commits the change with its audit row).
+Problems a caller can fix (a bad name, a short password, an unknown user) raise `UserError`
+(a ValueError) with a message meant for the person who typed the input; `UnknownUser`,
+`DuplicateUser` and `UnknownToken` narrow it so the API can answer 404 or 409.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -100,6 +103,16 @@ def _time(micros: int | None) -> datetime | None:
     return None if micros is None else from_micros(micros)
 
 
+@contextmanager
+def _transaction(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
+    """The caller's connection (its transaction), else a transaction of our own."""
+    if connection is not None:
+        yield connection
+        return
+    with engine.begin() as own:
+        yield own
+
+
 def _user_info(row: Any) -> UserInfo:
     return UserInfo(
         id=row.id,
@@ -112,7 +125,14 @@ def _user_info(row: Any) -> UserInfo:
     )
 
 
-def add_user(engine: Engine, name: str, password: str, role: Role | str) -> UserInfo:
+def add_user(
+    engine: Engine,
+    name: str,
+    password: str,
+    role: Role | str,
+    *,
+    connection: Connection | None = None,
+) -> UserInfo:
     """Create an enabled user; UserError for a bad name or password, DuplicateUser if taken.
 
     Names are unique regardless of case ("Bob" and "bob" would only confuse people), and
@@ -124,13 +144,13 @@ def add_user(engine: Engine, name: str, password: str, role: Role | str) -> User
     password_hash = hash_password(password)
     now = to_micros(utc_now())
     try:
-        with engine.begin() as connection:
-            taken = connection.execute(
+        with _transaction(engine, connection) as writing:
+            taken = writing.execute(
                 sa.select(users.c.name).where(sa.func.lower(users.c.name) == name.lower())
             ).scalar_one_or_none()
             if taken is not None:
                 raise DuplicateUser(f"user {taken!r} already exists")
-            connection.execute(
+            writing.execute(
                 users.insert().values(
                     name=name,
                     password_hash=password_hash,
@@ -141,14 +161,16 @@ def add_user(engine: Engine, name: str, password: str, role: Role | str) -> User
                     failed_logins=0,
                 )
             )
+            return _user_info(_user_row(writing, name))
     except sa.exc.IntegrityError:
         raise DuplicateUser(f"user {name!r} already exists") from None
-    return get_user(engine, name)
 
 
-def get_user(engine: Engine, name: str) -> UserInfo:
-    with engine.connect() as connection:
+def get_user(engine: Engine, name: str, *, connection: Connection | None = None) -> UserInfo:
+    if connection is not None:
         return _user_info(_user_row(connection, name))
+    with engine.connect() as reading:
+        return _user_info(_user_row(reading, name))
 
 
 def list_users(engine: Engine) -> list[UserInfo]:
@@ -175,6 +197,7 @@ def update_user(
     role: Role | str | None = None,
     enabled: bool | None = None,
     password: str | None = None,
+    connection: Connection | None = None,
 ) -> UserInfo:
     """Change any of role, enabled and password at once (all or nothing).
 
@@ -187,8 +210,8 @@ def update_user(
     if password is not None:
         _check_password(password)
         values["password_hash"] = hash_password(password)
-    with engine.begin() as connection:
-        row = _user_row(connection, name)
+    with _transaction(engine, connection) as writing:
+        row = _user_row(writing, name)
         if new_role is not None:
             values["role"] = int(new_role)
         if enabled is not None:
@@ -199,7 +222,7 @@ def update_user(
             enabled if enabled is not None else row.enabled
         )
         if row.enabled and row.role == Role.ADMIN and not stays_admin:
-            others = connection.execute(
+            others = writing.execute(
                 sa.select(sa.func.count())
                 .select_from(users)
                 .where(users.c.role == int(Role.ADMIN), users.c.enabled, users.c.id != row.id)
@@ -210,8 +233,8 @@ def update_user(
                 )
         if values:
             values["updated_at"] = to_micros(utc_now())
-            connection.execute(users.update().where(users.c.id == row.id).values(**values))
-    return get_user(engine, name)
+            writing.execute(users.update().where(users.c.id == row.id).values(**values))
+        return _user_info(_user_row(writing, name))
 
 
 def set_password(engine: Engine, name: str, password: str) -> UserInfo:
@@ -245,7 +268,12 @@ def _token_info(row: Any) -> ApiTokenInfo:
 
 
 def create_api_token(
-    engine: Engine, username: str, name: str, expires_at: datetime | None = None
+    engine: Engine,
+    username: str,
+    name: str,
+    expires_at: datetime | None = None,
+    *,
+    connection: Connection | None = None,
 ) -> tuple[ApiTokenInfo, str]:
     """A new API token acting as `username` (with that user's role at each use).
 
@@ -262,9 +290,9 @@ def create_api_token(
         if expires_at <= now:
             raise UserError("the expiry time is in the past")
     plaintext, token_hash = new_api_token()
-    with engine.begin() as connection:
-        user = _user_row(connection, username)
-        token_id = connection.execute(
+    with _transaction(engine, connection) as writing:
+        user = _user_row(writing, username)
+        token_id = writing.execute(
             api_tokens.insert()
             .values(
                 user_id=user.id,
@@ -275,7 +303,7 @@ def create_api_token(
             )
             .returning(api_tokens.c.id)
         ).scalar_one()
-        row = connection.execute(_token_query().where(api_tokens.c.id == token_id)).one()
+        row = writing.execute(_token_query().where(api_tokens.c.id == token_id)).one()
     return _token_info(row), plaintext
 
 
@@ -289,17 +317,33 @@ def list_api_tokens(engine: Engine, username: str | None = None) -> list[ApiToke
     return [_token_info(row) for row in rows]
 
 
-def revoke_api_token(engine: Engine, token_id: int) -> ApiTokenInfo:
+def get_api_token(
+    engine: Engine, token_id: int, *, connection: Connection | None = None
+) -> ApiTokenInfo:
+    """One API token by id; UnknownToken when there is none."""
+    if not 1 <= token_id <= MAX_ID:
+        raise UnknownToken(f"no API token with id {token_id}")
+    query = _token_query().where(api_tokens.c.id == token_id)
+    if connection is not None:
+        row = connection.execute(query).one_or_none()
+    else:
+        with engine.connect() as reading:
+            row = reading.execute(query).one_or_none()
+    if row is None:
+        raise UnknownToken(f"no API token with id {token_id}")
+    return _token_info(row)
+
+
+def revoke_api_token(
+    engine: Engine, token_id: int, *, connection: Connection | None = None
+) -> ApiTokenInfo:
     """Revoke a token from now on; revoking it again keeps the first revocation time."""
     if not 1 <= token_id <= MAX_ID:
         raise UnknownToken(f"no API token with id {token_id}")
-    with engine.begin() as connection:
-        connection.execute(
+    with _transaction(engine, connection) as writing:
+        writing.execute(
             api_tokens.update()
             .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=to_micros(utc_now()))
         )
-        row = connection.execute(_token_query().where(api_tokens.c.id == token_id)).one_or_none()
-    if row is None:
-        raise UnknownToken(f"no API token with id {token_id}")
-    return _token_info(row)
+        return get_api_token(engine, token_id, connection=writing)

@@ -1,6 +1,7 @@
 """Imports every command module so that each registers itself on the Typer app."""
 
 from pstg.cli import (  # noqa: F401
+    audit,
     check_config,
     demo,
     export,

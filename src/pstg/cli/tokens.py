@@ -2,6 +2,7 @@
 
 A token acts as its user, with that user's current role; give machines a user of their own
 (usually a viewer) so a token can be revoked, or the user disabled, without locking people out.
+Creating and revoking are audited with the OS user as the actor (`via` cli).
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def create(
     """Create an API token and print it on stdout: the only time it is shown."""
     from datetime import timedelta
 
-    from pstg.auth.users import create_api_token
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import create_api_token
     from pstg.model import utc_now
 
     expires_at = None if expires_days is None else utc_now() + timedelta(days=expires_days)
     with auth_database(config, database) as engine:
-        info, token = create_api_token(engine, user, name, expires_at)
+        info, token = create_api_token(engine, cli_actor(), user, name, expires_at)
     typer.echo(token)
     stderr.print(
         f"API token {info.id} {info.name!r} for user {info.username!r}, expires "
@@ -98,8 +100,9 @@ def revoke(
     database: DatabaseOption = None,
 ) -> None:
     """Revoke an API token: it stops working at once."""
-    from pstg.auth.users import revoke_api_token
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import revoke_api_token
 
     with auth_database(config, database) as engine:
-        info = revoke_api_token(engine, token_id)
+        info = revoke_api_token(engine, cli_actor(), token_id)
     stderr.print(f"API token {info.id} {info.name!r} of {info.username!r} revoked", markup=False)

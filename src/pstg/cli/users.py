@@ -1,7 +1,8 @@
 """`pstg users`: add users, list them, set passwords and roles, disable and enable them.
 
 Works on the database directly (`-c station.yaml` or `--database URL`), so it is also how the
-first admin comes to be, and the way back in when every admin is locked out.
+first admin comes to be, and the way back in when every admin is locked out. Every change is
+audited with the OS user as the actor (`via` cli), in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ def add(
     database: DatabaseOption = None,
 ) -> None:
     """Add a user with a role; asks for the password unless --password or $PSTG_PASSWORD."""
-    from pstg.auth.users import add_user, check_user_name, list_users
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import add_user
+    from pstg.auth.users import check_user_name, list_users
 
     parsed = parse_role(role)
     with auth_database(config, database) as engine:
@@ -119,7 +122,7 @@ def add(
         for existing in list_users(engine):
             if existing.name.lower() == name.lower():
                 fail(f"user {existing.name!r} already exists")
-        user = add_user(engine, name, new_password(password, name), parsed)
+        user = add_user(engine, cli_actor(), name, new_password(password, name), parsed)
     stderr.print(f"added user {user.name!r} with role {user.role.label}", markup=False)
 
 
@@ -159,11 +162,13 @@ def passwd(
     database: DatabaseOption = None,
 ) -> None:
     """Set a user's password (this also ends a lockout after failed logins)."""
-    from pstg.auth.users import get_user, set_password
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import update_user
+    from pstg.auth.users import get_user
 
     with auth_database(config, database) as engine:
         get_user(engine, name)  # before asking for a password of nobody
-        set_password(engine, name, new_password(password, name))
+        update_user(engine, cli_actor(), name, password=new_password(password, name))
     stderr.print(f"password of {name!r} changed", markup=False)
 
 
@@ -172,10 +177,11 @@ def disable(
     name: NameArgument, config: ConfigOption = None, database: DatabaseOption = None
 ) -> None:
     """Disable a user: logins and every token of the user stop working at once."""
-    from pstg.auth.users import set_enabled
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import update_user
 
     with auth_database(config, database) as engine:
-        set_enabled(engine, name, False)
+        update_user(engine, cli_actor(), name, enabled=False)
     stderr.print(f"user {name!r} disabled; their tokens no longer work", markup=False)
 
 
@@ -184,10 +190,11 @@ def enable(
     name: NameArgument, config: ConfigOption = None, database: DatabaseOption = None
 ) -> None:
     """Enable a user again (and end a lockout after failed logins)."""
-    from pstg.auth.users import set_enabled
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import update_user
 
     with auth_database(config, database) as engine:
-        set_enabled(engine, name, True)
+        update_user(engine, cli_actor(), name, enabled=True)
     stderr.print(f"user {name!r} enabled", markup=False)
 
 
@@ -199,9 +206,10 @@ def role(
     database: DatabaseOption = None,
 ) -> None:
     """Change a user's role; it applies to the user's next request, tokens included."""
-    from pstg.auth.users import set_role
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import update_user
 
     parsed = parse_role(new_role)
     with auth_database(config, database) as engine:
-        user = set_role(engine, name, parsed)
+        user = update_user(engine, cli_actor(), name, role=parsed)
     stderr.print(f"user {user.name!r} is now {user.role.label}", markup=False)

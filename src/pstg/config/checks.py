@@ -1,10 +1,10 @@
 """Whole-station checks: what no single field can know on its own.
 
 Duplicate names, unknown drivers, registers claimed twice, tags that do not fit a request or the
-address space, alarms pointing at nothing, and devices that share one connection but disagree
-on how to drive it. They run after the models validate, so every value is typed and in range.
-Each check yields `Finding`s instead of raising, so one run reports every problem; the loader
-turns findings into line-numbered `ConfigProblem`s.
+address space, alarms pointing at nothing or sharing an id, and devices that share one
+connection but disagree on how to drive it. They run after the models validate, so every value
+is typed and in range. Each check yields `Finding`s instead of raising, so one run reports
+every problem; the loader turns findings into line-numbered `ConfigProblem`s.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pstg.codec import CodecError, compile_tag
 from pstg.config.durations import format_duration
 from pstg.config.errors import Loc, format_location, suggest
-from pstg.config.models import MAX_ADDRESS, DeviceConfig, StationConfig, TagConfig
+from pstg.config.models import (
+    LIMIT_KINDS,
+    MAX_ADDRESS,
+    DeviceConfig,
+    StationConfig,
+    TagConfig,
+)
 from pstg.drivers.planner import PlanError, plan_device
 from pstg.drivers.registry import available_drivers
 from pstg.model import DataType, RegisterTable
@@ -24,7 +30,9 @@ from pstg.model import DataType, RegisterTable
 SERIAL_DRIVERS = frozenset({"modbus-rtu"})
 NETWORK_DRIVERS = frozenset({"modbus-tcp", "modbus-rtu-over-tcp"})
 BUILTIN_DRIVERS = SERIAL_DRIVERS | NETWORK_DRIVERS
-LIMIT_ALARMS = frozenset({"high_high", "high", "low", "low_low"})
+LIMIT_ALARMS = LIMIT_KINDS
+NUMERIC_ALARMS = LIMIT_KINDS | {"discrete", "fail_to_start", "starts_per_hour"}
+"""Alarm kinds that compare their tag's value with a number."""
 
 # What devices on one link must agree on: the link is opened once, with one set of settings.
 NETWORK_SHARED = ("driver", "timeout")
@@ -74,6 +82,7 @@ def check_station(
     findings += _request_limits(config)
     findings += _tag_codecs(config)
     findings += _alarm_references(config)
+    findings += _duplicate_alarm_ids(config, refs)
     findings += _shared_connections(config, refs)
     return findings
 
@@ -217,20 +226,68 @@ def _tag_codecs(config: StationConfig) -> Iterator[Finding]:
 
 
 def _alarm_references(config: StationConfig) -> Iterator[Finding]:
+    """Every tag and device an alarm names exists, and tags compared with numbers are numbers."""
     tags = {tag.name: tag for device in config.devices for tag in device.tags}
-    device_ids = [device.id for device in config.devices]
+    devices = {device.id: device for device in config.devices}
     for a, alarm in enumerate(config.alarms):
+        loc: Loc = ("alarms", a)
+        numeric = alarm.kind in NUMERIC_ALARMS
         if alarm.tag is not None:
             tag = tags.get(alarm.tag)
             if tag is None:
-                yield Finding(("alarms", a, "tag"), _unknown("tag", alarm.tag, tags))
-            elif alarm.kind in LIMIT_ALARMS and tag.data_type is DataType.STRING:
+                yield Finding((*loc, "tag"), _unknown("tag", alarm.tag, tags))
+            elif numeric and tag.data_type is DataType.STRING:
                 yield Finding(
-                    ("alarms", a, "kind"),
+                    (*loc, "kind"),
                     f"a {alarm.kind} alarm needs a numeric tag; {alarm.tag!r} is a string",
                 )
-        if alarm.device is not None and alarm.device not in device_ids:
-            yield Finding(("alarms", a, "device"), _unknown("device", alarm.device, device_ids))
+        if alarm.feedback is not None:
+            yield from _numeric_tag(alarm.feedback, tags, (*loc, "feedback"), "feedback")
+            if alarm.feedback == alarm.tag:
+                yield Finding(
+                    (*loc, "feedback"),
+                    "feedback must be the running feedback, not the command tag itself",
+                )
+        if alarm.suppress_when is not None:
+            where = (*loc, "suppress_when", "tag")
+            yield from _numeric_tag(alarm.suppress_when.tag, tags, where, "suppress_when.tag")
+        if alarm.device is not None:
+            device = devices.get(alarm.device)
+            if device is None:
+                yield Finding((*loc, "device"), _unknown("device", alarm.device, devices))
+            elif not device.tags:
+                yield Finding(
+                    (*loc, "device"),
+                    f"device {alarm.device!r} has no tags, so it is never read: "
+                    "its comm_loss alarm could never clear",
+                )
+
+
+def _numeric_tag(name: str, tags: dict[str, TagConfig], loc: Loc, key: str) -> Iterator[Finding]:
+    tag = tags.get(name)
+    if tag is None:
+        yield Finding(loc, _unknown("tag", name, tags))
+    elif tag.data_type is DataType.STRING:
+        yield Finding(loc, f"{key} needs a numeric tag; {name!r} is a string")
+
+
+def _duplicate_alarm_ids(config: StationConfig, refs: _Refs) -> Iterator[Finding]:
+    # Operators acknowledge and shelve an alarm by its id, so two alarms may not share one.
+    first: dict[str, int] = {}
+    for a, alarm in enumerate(config.alarms):
+        alarm_id = alarm.alarm_id
+        if alarm_id not in first:
+            first[alarm_id] = a
+            continue
+        other = refs(("alarms", first[alarm_id]))
+        if alarm.id is not None:
+            yield Finding(("alarms", a, "id"), f"duplicate alarm id {alarm_id!r} ({other})")
+        else:
+            yield Finding(
+                ("alarms", a),
+                f"duplicate alarm id {alarm_id!r} ({other}): two {alarm.kind} alarms on one "
+                "tag or device need an explicit id each",
+            )
 
 
 def _unknown(what: str, name: str, known: Collection[str]) -> str:

@@ -191,35 +191,108 @@ class DeviceConfig(_Strict):
         return tag.byte_order or self.byte_order
 
 
-AlarmKind = Literal["high_high", "high", "low", "low_low", "discrete", "bad_quality", "comm_loss"]
+AlarmKind = Literal[
+    "high_high",
+    "high",
+    "low",
+    "low_low",
+    "discrete",
+    "bad_quality",
+    "comm_loss",
+    "fail_to_start",
+    "starts_per_hour",
+]
 Priority = Literal["critical", "high", "medium", "low"]
+
+LIMIT_KINDS: frozenset[str] = frozenset({"high_high", "high", "low", "low_low"})
+DEFAULT_COMM_LOSS_TIMEOUT = 30.0
+"""Seconds without a good read before a comm_loss alarm's condition is true, unless set."""
+ALARM_ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+# Which optional keys each kind reads; any other one given is a mistake worth reporting
+# (a `limit` on a discrete alarm means the author expected it to do something).
+_KIND_KEYS: dict[str, frozenset[str]] = {
+    **{kind: frozenset({"tag", "limit", "deadband"}) for kind in LIMIT_KINDS},
+    "discrete": frozenset({"tag", "value"}),
+    "bad_quality": frozenset({"tag"}),
+    "comm_loss": frozenset({"device", "timeout"}),
+    "fail_to_start": frozenset({"tag", "feedback", "timeout"}),
+    "starts_per_hour": frozenset({"tag", "limit"}),
+}
+_KIND_SPECIFIC_KEYS = frozenset().union(*_KIND_KEYS.values())
+
+
+class SuppressCondition(_Strict):
+    """While tag `tag` equals `value`, the alarm is suppressed by design (not annunciated)."""
+
+    tag: str
+    value: float
 
 
 class AlarmConfig(_Strict):
-    """An alarm rule. The engine arrives with the alarms issue; the shape is checked now."""
+    """One alarm rule; `pstg.alarms` compiles these, docs/alarms.md describes each kind."""
 
+    id: str | None = Field(default=None, pattern=ALARM_ID_PATTERN, max_length=128)
+    """Unique alarm id; default `<tag or device>.<kind>` (see `alarm_id`)."""
     tag: str | None = None
+    """The watched tag; for fail_to_start the run command, for starts_per_hour the feedback."""
     device: str | None = None  # for comm_loss
     kind: AlarmKind
-    limit: float | None = None
+    limit: float | None = None  # limit alarms; starts_per_hour: starts allowed per hour
     value: float | None = None  # for discrete
+    feedback: str | None = None  # for fail_to_start: the running feedback tag
+    timeout: Seconds | None = None  # comm_loss (default 30s), fail_to_start (required)
     deadband: float = Field(default=0.0, ge=0)
     on_delay: Seconds = 0.0
     off_delay: Seconds = 0.0
     priority: Priority = "medium"
     message: str = ""
+    suppress_when: SuppressCondition | None = None
+
+    @property
+    def alarm_id(self) -> str:
+        """The configured id, or `<tag or device>.<kind>` (e.g. `wet_well.level.high`)."""
+        if self.id is not None:
+            return self.id
+        return f"{self.tag if self.tag is not None else self.device}.{self.kind}"
 
     @model_validator(mode="after")
     def _check_kind_fields(self) -> Self:
-        if self.kind in ("high_high", "high", "low", "low_low") and self.limit is None:
-            raise ValueError(f"a {self.kind} alarm needs limit")
-        if self.kind == "discrete" and self.value is None:
+        kind = self.kind
+        if kind in LIMIT_KINDS and self.limit is None:
+            raise ValueError(f"a {kind} alarm needs limit")
+        if kind == "discrete" and self.value is None:
             raise ValueError("a discrete alarm needs value")
-        if self.kind == "comm_loss":
+        if kind == "comm_loss":
             if self.device is None:
                 raise ValueError("a comm_loss alarm needs device")
         elif self.tag is None:
-            raise ValueError(f"a {self.kind} alarm needs tag")
+            raise ValueError(f"a {kind} alarm needs tag")
+        if kind == "fail_to_start":
+            if self.feedback is None:
+                raise ValueError("a fail_to_start alarm needs feedback (the running feedback tag)")
+            if self.timeout is None:
+                raise ValueError("a fail_to_start alarm needs timeout (e.g. 15s)")
+        if kind == "starts_per_hour":
+            if self.limit is None:
+                raise ValueError("a starts_per_hour alarm needs limit (starts allowed per hour)")
+            if self.limit < 0 or not self.limit.is_integer():
+                raise ValueError(
+                    f"limit {self.limit:g} of a starts_per_hour alarm must be a whole number >= 0"
+                )
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError("timeout must be greater than 0")
+        # A key left at its default says nothing (a dumped config lists every key).
+        given = {
+            key
+            for key in (self.model_fields_set & _KIND_SPECIFIC_KEYS) - _KIND_KEYS[kind]
+            if getattr(self, key) != type(self).model_fields[key].default
+        }
+        if given:
+            keys = ", ".join(sorted(given))
+            raise ValueError(
+                f"{keys} {'does' if len(given) == 1 else 'do'} not apply to a {kind} alarm"
+            )
         return self
 
 

@@ -134,8 +134,20 @@ def _alarms(design: StationDesign) -> Iterator[str]:
             f"{{tag: {tag}, kind: discrete, value: {value}, on_delay: {delay}, "
             f"priority: {priority}, message: {_text(message)}}}"
         )
+    for number in range(1, design.pump_count + 1):
+        # The gateway's own check, a backstop for the PLC's latch (which trips after
+        # fail_to_start_time and drops the command): longer, so the PLC's alarm comes first.
+        yield (
+            f"{{tag: pump{number}.commanded, kind: fail_to_start, feedback: pump{number}.running, "
+            f"timeout: 15s, priority: high, message: {_text(f'Pump {number} did not start')}}}"
+        )
+        yield (
+            f"{{tag: pump{number}.running, kind: starts_per_hour, "
+            f"limit: {setpoints.max_starts_per_hour}, priority: low, "
+            f"message: {_text(f'Pump {number} starting too often')}}}"
+        )
     yield (
-        f"{{device: {DEVICE_ID}, kind: comm_loss, on_delay: 30s, priority: high, "
+        f"{{device: {DEVICE_ID}, kind: comm_loss, timeout: 30s, priority: high, "
         'message: "No communication with the station PLC"}'
     )
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pstg.histogram import Histogram
-from pstg.model import Event, Sample
+from pstg.model import Event, EventKind, Sample, utc_now
 from pstg.storage.exception import ReportByException
 from pstg.storage.rows import QUALITY_CODES, REASON_CODES, StoredRow, to_micros, to_row
 from pstg.storage.schema import events as events_table
@@ -102,6 +102,7 @@ class SampleWriter:
         self._lock = asyncio.Lock()
         self._next_retry = 0.0
         self._closing = False
+        self._spilling = False
         self._update_spool_stats()
 
     # --- the poller's side -----------------------------------------------------------------
@@ -238,8 +239,13 @@ class SampleWriter:
             await _in_thread(self.spool.remove, seq)
             self.stats.replayed += len(rows)
             self._succeeded(stored)
-        if self.stats.replayed:
+        if self.stats.replayed and self._spilling:
+            self._spilling = False
             log.info("spool replayed: the database is up to date")
+            self.submit_event(
+                Event(utc_now(), EventKind.SPOOL_REPLAYED, "storage",
+                      f"database back; {self.stats.replayed} spooled samples written so far")
+            )  # fmt: skip
 
     def _store_unique(self, rows: list[StoredRow]) -> int:
         # Report by exception admits each (tag, time) once, so batches hold no duplicates.
@@ -261,6 +267,11 @@ class SampleWriter:
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
         self.stats.last_error = f"{kind}: {message}"
         if self.stats.database_up:
+            self._spilling = True
+            self.submit_event(
+                Event(utc_now(), EventKind.SPOOL_SPILLED, "storage",
+                      f"database write failed ({self.stats.last_error}); buffering to the spool")
+            )  # fmt: skip
             log.error(
                 "database write failed (%s); buffering samples in %s and retrying every %g s",
                 self.stats.last_error,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
-from pstg.api.security import ViewerPrincipal, auth_http_error
+from pstg.api.security import ViewerPrincipal, auth_http_error, client_address
 from pstg.auth.roles import RoleName
 from pstg.auth.service import AuthError
 
@@ -44,13 +44,16 @@ class PrincipalOut(BaseModel):
     },
 )
 async def issue_token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> AccessTokenOut:
     """Log in with a user name and password (form fields) for a short-lived access token."""
     try:
         # argon2 takes tens of milliseconds of CPU on purpose: not on the event loop.
-        principal = await run_in_threadpool(context.auth.login, form.username, form.password)
+        principal = await run_in_threadpool(
+            context.auth.login, form.username, form.password, source=client_address(request)
+        )
     except AuthError as exc:
         await asyncio.sleep(FAILED_LOGIN_DELAY_S)
         raise auth_http_error(exc) from None

@@ -27,7 +27,13 @@ router = APIRouter(
 )
 
 
-@router.get("/config", response_model=StationConfig, summary="The station config, secrets hidden")
+@router.get(
+    "/config",
+    response_model=StationConfig,
+    # What the file says, not every default: the answer loads back as the same config.
+    response_model_exclude_unset=True,
+    summary="The station config, secrets hidden",
+)
 async def get_config(context: Context) -> StationConfig:
     return redacted(context.config)
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
-from pstg.api.security import require
-from pstg.auth import users
+from pstg.api.security import AdminPrincipal, actor_of, require
+from pstg.audit import Actor
+from pstg.auth import admin, users
 from pstg.auth.roles import Role, RoleName
 from pstg.model import utc_now
 
 router = APIRouter(prefix="/api/v1", tags=["users"], dependencies=[Depends(require(Role.ADMIN))])
 Context = Annotated[ApiContext, Depends(get_context)]
 MAX_TOKEN_DAYS = 3650
+
+
+def _acting_admin(request: Request, principal: AdminPrincipal) -> Actor:
+    return actor_of(principal, request)
+
+
+AdminActor = Annotated[Actor, Depends(_acting_admin)]
+"""The admin making a change, for its audit row (pstg.auth.admin records it)."""
 
 
 class UserOut(BaseModel):
@@ -108,10 +117,10 @@ def list_users(context: Context) -> list[UserOut]:
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
-def add_user(body: UserIn, context: Context) -> UserOut:
+def add_user(body: UserIn, context: Context, actor: AdminActor) -> UserOut:
     """Create an enabled user."""
     try:
-        return _user_out(users.add_user(context.engine, body.name, body.password, body.role))
+        return _user_out(admin.add_user(context.engine, actor, body.name, body.password, body.role))
     except users.UserError as exc:
         raise _refused(exc) from None
 
@@ -125,12 +134,13 @@ def get_user(name: str, context: Context) -> UserOut:
 
 
 @router.patch("/users/{name}", response_model=UserOut)
-def update_user(name: str, body: UserPatch, context: Context) -> UserOut:
+def update_user(name: str, body: UserPatch, context: Context, actor: AdminActor) -> UserOut:
     """Change role, enabled and/or password; a change applies to the user's next request."""
     try:
         return _user_out(
-            users.update_user(
+            admin.update_user(
                 context.engine,
+                actor,
                 name,
                 role=body.role,
                 enabled=body.enabled,
@@ -155,14 +165,14 @@ def list_tokens(
 
 
 @router.post("/tokens", status_code=201, response_model=NewApiTokenOut)
-def create_token(body: ApiTokenIn, context: Context) -> NewApiTokenOut:
+def create_token(body: ApiTokenIn, context: Context, actor: AdminActor) -> NewApiTokenOut:
     """A new API token for a user; the response is the only time the token is shown."""
     expires_at = None
     if body.expires_in_days is not None:
         expires_at = utc_now() + timedelta(days=body.expires_in_days)
     try:
-        info, plaintext = users.create_api_token(
-            context.engine, body.username, body.name, expires_at
+        info, plaintext = admin.create_api_token(
+            context.engine, actor, body.username, body.name, expires_at
         )
     except users.UserError as exc:
         raise _refused(exc) from None
@@ -170,11 +180,11 @@ def create_token(body: ApiTokenIn, context: Context) -> NewApiTokenOut:
 
 
 @router.delete("/tokens/{token_id}", response_model=ApiTokenOut)
-def revoke_token(token_id: int, context: Context) -> ApiTokenOut:
+def revoke_token(token_id: int, context: Context, actor: AdminActor) -> ApiTokenOut:
     """Revoke an API token: it stops working at once."""
     try:
         return ApiTokenOut.model_validate(
-            _token_fields(users.revoke_api_token(context.engine, token_id))
+            _token_fields(admin.revoke_api_token(context.engine, actor, token_id))
         )
     except users.UserError as exc:
         raise _refused(exc) from None

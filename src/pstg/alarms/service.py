@@ -1,0 +1,274 @@
+"""Alarms in the running service: the engine fed by the poller, its journal and states stored
+off the polling path, and operator actions that are journaled and audited atomically.
+
+- `process()` runs the engine on each poll batch (cheap, in the event loop) and queues the
+  transitions; a flusher writes them to `alarm_journal`, the touched alarms' states to
+  `alarm_states` and an `alarm` event per transition, every half second in a worker thread,
+  so a flood of transitions never slows polling.
+- `act()` (acknowledge, shelve, unshelve, out of service) changes the engine, then writes the
+  transition, the new state and the audit row in one transaction; if that fails, the alarm is
+  put back as it was and the action is refused: nothing happens without its audit record.
+- At start, `load()` restores the states saved before; the engine re-evaluates them on the
+  first values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from pstg.alarms.engine import AlarmEngine, Transition
+from pstg.alarms.tables import alarm_journal, alarm_states
+from pstg.audit import Actor, AuditEntry, record
+from pstg.model import Event, EventKind, Sample, utc_now
+from pstg.storage.rows import from_micros, to_micros
+from pstg.storage.schema import events
+
+log = logging.getLogger("pstg.alarms")
+
+FLUSH_INTERVAL = 0.5
+TICK_INTERVAL = 1.0
+
+Action = Literal["acknowledge", "shelve", "unshelve", "remove", "return"]
+
+
+class ActionFailed(RuntimeError):
+    """The action could not be recorded (database down): it did not happen."""
+
+
+class AlarmService:
+    def __init__(self, engine: Engine, station_id: int, alarms: AlarmEngine) -> None:
+        self.db = engine
+        self.station_id = station_id
+        self.engine = alarms
+        self._pending: list[Transition] = []
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.written = 0
+        self.write_failures = 0
+
+    # --- start and stop --------------------------------------------------------------------
+
+    def load(self, now: datetime | None = None) -> int:
+        """Restore the saved states (blocking: call before the poller starts)."""
+        with self.db.connect() as connection:
+            rows = connection.execute(
+                sa.select(alarm_states.c.snapshot).where(
+                    alarm_states.c.station_id == self.station_id
+                )
+            ).scalars()
+            snapshot = [row for row in rows if isinstance(row, dict)]
+        self.engine.restore(snapshot, now)
+        return len(snapshot)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="alarm service")
+
+    async def close(self) -> None:
+        self._closing = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.flush()
+
+    async def _run(self) -> None:
+        next_tick = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            if loop.time() >= next_tick:
+                next_tick = loop.time() + TICK_INTERVAL
+                self._pending.extend(self.engine.tick(utc_now()))
+            await self.flush()
+
+    # --- the poller's side ------------------------------------------------------------------
+
+    def process(self, samples: Iterable[Sample]) -> None:
+        transitions = self.engine.process(samples)
+        if transitions:
+            self._pending.extend(transitions)
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            await asyncio.to_thread(self._store, batch)
+        except Exception as exc:  # the database is away: keep them for the next attempt
+            self.write_failures += 1
+            self._pending[:0] = batch
+            log.warning("alarm journal not written (%s); %d transition(s) kept", exc, len(batch))
+            return
+        self.written += len(batch)
+
+    def _store(self, batch: Sequence[Transition]) -> None:
+        with self.db.begin() as connection:
+            self._journal(connection, batch)
+
+    def _journal(self, connection: Connection, batch: Sequence[Transition]) -> None:
+        rules = {alarm.id: alarm.rule for alarm in self.engine.alarms()}
+        rows = [_journal_row(self.station_id, t, rules[t.alarm_id]) for t in batch]
+        connection.execute(sa.insert(alarm_journal), rows)
+        connection.execute(
+            sa.insert(events),
+            [
+                {
+                    "ts": row["ts"],
+                    "station_id": self.station_id,
+                    "kind": EventKind.ALARM.value,
+                    "source": row["alarm_id"],
+                    "message": f"{row['previous']} -> {row['state']} ({row['reason']}): "
+                    f"{row['message']}",
+                    "attributes": {"priority": row["priority"], "user": row["username"]},
+                }
+                for row in rows
+            ],
+        )
+        touched = {t.alarm_id for t in batch}
+        self._save_states(connection, touched)
+
+    def _save_states(self, connection: Connection, alarm_ids: set[str]) -> None:
+        now = to_micros(utc_now())
+        snapshots = [entry for entry in self.engine.snapshot() if entry["id"] in alarm_ids]
+        connection.execute(
+            alarm_states.delete().where(
+                alarm_states.c.station_id == self.station_id,
+                alarm_states.c.alarm_id.in_(alarm_ids),
+            )
+        )
+        connection.execute(
+            sa.insert(alarm_states),
+            [
+                {"station_id": self.station_id, "alarm_id": entry["id"], "snapshot": entry,
+                 "updated_at": now}
+                for entry in snapshots
+            ],
+        )  # fmt: skip
+
+    # --- operators ----------------------------------------------------------------------------
+
+    def act(
+        self,
+        action: Action,
+        alarm_id: str,
+        actor: Actor,
+        comment: str | None,
+        duration: float | None = None,
+    ) -> Transition:
+        """Do an operator action, journaled and audited in one transaction (blocking, short).
+
+        Raises UnknownAlarm / ActionRefused (nothing changed) or ActionFailed (could not be
+        recorded, so undone)."""
+        before = [entry for entry in self.engine.snapshot() if entry["id"] == alarm_id]
+        now = utc_now()
+        user = actor.name
+        if action == "acknowledge":
+            transition = self.engine.acknowledge(alarm_id, user, comment, now)
+        elif action == "shelve":
+            transition = self.engine.shelve(alarm_id, user, comment, duration or 0.0, now)
+        elif action == "unshelve":
+            transition = self.engine.unshelve(alarm_id, user, comment, now)
+        else:
+            transition = self.engine.set_out_of_service(
+                alarm_id, user, comment, action == "return", now
+            )
+        entry = AuditEntry(
+            actor=actor,
+            action=f"alarm.{action}",
+            target=alarm_id,
+            old={"state": transition.previous.value},
+            new={"state": transition.state.value, "comment": comment}
+            | ({"duration_s": duration} if duration is not None else {}),
+        )
+        try:
+            with self.db.begin() as connection:
+                record(connection, entry, now=now)
+                self._journal(connection, [transition])
+        except Exception as exc:
+            self.engine.restore(before, now)
+            raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
+        return transition
+
+
+def _journal_row(station_id: int, transition: Transition, rule: Any) -> dict[str, Any]:
+    value = transition.value
+    return {
+        "ts": to_micros(transition.ts),
+        "station_id": station_id,
+        "alarm_id": transition.alarm_id,
+        "priority": rule.priority,
+        "previous": transition.previous.value,
+        "state": transition.state.value,
+        "active": transition.active,
+        "value": value,
+        "username": transition.user,
+        "comment": transition.comment,
+        "reason": str(transition.reason),
+        "message": rule.message,
+    }
+
+
+def journal(
+    engine: Engine,
+    station_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    alarm_id: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Journal rows in [start, end), newest first, at most `limit`."""
+    query = (
+        sa.select(alarm_journal)
+        .where(
+            alarm_journal.c.station_id == station_id,
+            alarm_journal.c.ts >= to_micros(start),
+            alarm_journal.c.ts < to_micros(end),
+        )
+        .order_by(alarm_journal.c.ts.desc(), alarm_journal.c.id.desc())
+        .limit(limit)
+    )
+    if alarm_id is not None:
+        query = query.where(alarm_journal.c.alarm_id == alarm_id)
+    with engine.connect() as connection:
+        return [
+            dict(row._mapping) | {"ts": from_micros(row.ts)} for row in connection.execute(query)
+        ]
+
+
+def transitions_from(rows: Iterable[dict[str, Any]]) -> list[Transition]:
+    """Journal rows back as Transitions (for the KPIs)."""
+    from pstg.alarms.states import AlarmState
+
+    return [
+        Transition(
+            alarm_id=row["alarm_id"],
+            ts=row["ts"],
+            previous=AlarmState(row["previous"]),
+            state=AlarmState(row["state"]),
+            active=bool(row["active"]),
+            value=row["value"],
+            user=row["username"],
+            comment=row["comment"],
+            reason=row["reason"],
+        )
+        for row in rows
+    ]
+
+
+def event_of(transition: Transition) -> Event:
+    return Event(
+        transition.ts,
+        EventKind.ALARM,
+        transition.alarm_id,
+        f"{transition.previous.value} -> {transition.state.value} ({transition.reason})",
+    )

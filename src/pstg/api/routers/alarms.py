@@ -1,0 +1,257 @@
+"""Alarms: the current list, the journal, the KPIs (viewer); acknowledge, shelve, unshelve
+(operator); out of service and back (engineer). Every action is journaled and audited in one
+transaction, or it does not happen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from pstg.alarms.engine import ActionRefused, Alarm, Transition, UnknownAlarm
+from pstg.api.deps import Context
+from pstg.api.params import TimeRange, time_range
+from pstg.api.routers import API_PREFIX
+from pstg.api.security import actor_of, require
+from pstg.api.times import format_time
+from pstg.auth.roles import Role
+from pstg.auth.service import Principal
+from pstg.config.durations import parse_duration
+
+router = APIRouter(prefix=API_PREFIX, tags=["alarms"])
+
+MAX_JOURNAL = 10_000
+CURRENT: dict[str, Callable[[Alarm], bool]] = {
+    "active": lambda alarm: alarm.active,
+    "unacknowledged": lambda alarm: not alarm.acked,
+    "shelved": lambda alarm: alarm.state.value == "shelved",
+    "all": lambda alarm: True,
+}
+
+
+class AlarmOut(BaseModel):
+    id: str
+    kind: str
+    priority: str
+    message: str
+    tag: str | None
+    device: str | None
+    state: str
+    active: bool
+    acked: bool
+    value: float | str | None
+    since: str | None
+    shelved_until: str | None
+    shelved_by: str | None
+    user: str | None
+    comment: str | None
+
+
+class JournalOut(BaseModel):
+    id: int
+    ts: str
+    alarm_id: str
+    priority: str
+    previous: str
+    state: str
+    active: bool
+    value: Any
+    user: str | None
+    comment: str | None
+    reason: str
+    message: str
+
+
+class AlarmsOut(BaseModel):
+    state: str
+    alarms: list[AlarmOut] = Field(default_factory=list)
+    journal: list[JournalOut] = Field(default_factory=list)
+    limit: int | None = None
+
+
+class ActionIn(BaseModel):
+    comment: str = Field(default="", max_length=1000)
+
+
+class ShelveIn(ActionIn):
+    duration: str | float = Field(description="How long: seconds, or 30m, 2h ...")
+
+
+class TransitionOut(BaseModel):
+    alarm_id: str
+    ts: str
+    previous: str
+    state: str
+    user: str | None
+    comment: str | None
+    reason: str
+
+
+class KpiOut(BaseModel):
+    start: str
+    end: str
+    activations: int
+    per_10min_avg: float
+    per_10min_max: int
+    flood_percent: float
+    standing: list[str]
+    stale: list[str]
+    chattering: list[str]
+    top: list[tuple[str, int]]
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+def _alarm_out(alarm: Alarm) -> AlarmOut:
+    rule = alarm.rule
+    return AlarmOut(
+        id=alarm.id, kind=rule.kind, priority=rule.priority, message=rule.message,
+        tag=rule.tag, device=rule.device, state=alarm.state.value, active=alarm.active,
+        acked=alarm.acked, value=alarm.value, since=_time(alarm.since),
+        shelved_until=_time(alarm.shelved_until), shelved_by=alarm.shelved_by,
+        user=alarm.user, comment=alarm.comment,
+    )  # fmt: skip
+
+
+def _service(context: Any) -> Any:
+    if context.alarms is None:
+        raise HTTPException(503, "the alarm engine is not running in this process")
+    return context.alarms
+
+
+@router.get(
+    "/alarms",
+    response_model=AlarmsOut,
+    dependencies=[Depends(require(Role.VIEWER))],
+    summary="Current alarms by state, or the alarm journal over a range",
+)
+def list_alarms(
+    context: Context,
+    span: Annotated[TimeRange, Depends(time_range)],
+    state: Annotated[
+        Literal["active", "unacknowledged", "shelved", "all", "history"],
+        Query(description="Current alarms in this state, or `history`: the journal in range."),
+    ] = "active",
+    limit: Annotated[int, Query(ge=1, description="History rows at most (capped).")] = 1000,
+) -> AlarmsOut:
+    service = _service(context)
+    if state != "history":
+        chosen = [a for a in service.engine.alarms() if CURRENT[state](a)]
+        return AlarmsOut(state=state, alarms=[_alarm_out(a) for a in chosen])
+    from pstg.alarms.service import journal
+
+    used = min(limit, MAX_JOURNAL)
+    rows = journal(context.engine, context.station_id, start=span.start, end=span.end, limit=used)
+    return AlarmsOut(
+        state=state,
+        limit=used,
+        journal=[
+            JournalOut(**(row | {"ts": format_time(row["ts"]), "user": row["username"]}))
+            for row in rows
+        ],
+    )
+
+
+@router.get(
+    "/alarms/kpi",
+    response_model=KpiOut,
+    dependencies=[Depends(require(Role.VIEWER))],
+    summary="EEMUA 191 / ISA-18.2 alarm-system figures over a range",
+)
+def alarm_kpi(context: Context, span: Annotated[TimeRange, Depends(time_range)]) -> KpiOut:
+    from pstg.alarms.kpi import alarm_kpis
+    from pstg.alarms.service import journal, transitions_from
+
+    _service(context)
+    rows = journal(context.engine, context.station_id, start=span.start, end=span.end,
+                   limit=1_000_000)  # fmt: skip
+    kpis = alarm_kpis(sorted(transitions_from(rows), key=lambda t: t.ts), span.start, span.end)
+    return KpiOut(
+        start=format_time(kpis.start), end=format_time(kpis.end),
+        activations=kpis.activations, per_10min_avg=kpis.per_10min_avg,
+        per_10min_max=kpis.per_10min_max, flood_percent=kpis.flood_percent,
+        standing=list(kpis.standing), stale=list(kpis.stale),
+        chattering=list(kpis.chattering), top=[(a, n) for a, n in kpis.top],
+    )  # fmt: skip
+
+
+def _act(
+    context: Any,
+    request: Request,
+    principal: Principal,
+    action: str,
+    alarm_id: str,
+    comment: str,
+    duration: float | None = None,
+) -> TransitionOut:
+    from pstg.alarms.service import ActionFailed
+
+    service = _service(context)
+    try:
+        transition: Transition = service.act(
+            action, alarm_id, actor_of(principal, request), comment or None, duration
+        )
+    except UnknownAlarm as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ActionRefused as exc:
+        raise HTTPException(409, str(exc)) from None
+    except ActionFailed as exc:
+        raise HTTPException(503, str(exc)) from None
+    return TransitionOut(
+        alarm_id=transition.alarm_id, ts=format_time(transition.ts),
+        previous=transition.previous.value, state=transition.state.value,
+        user=transition.user, comment=transition.comment, reason=str(transition.reason),
+    )  # fmt: skip
+
+
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
+
+
+@router.post("/alarms/{alarm_id}/ack", response_model=TransitionOut, summary="Acknowledge")
+def acknowledge(
+    alarm_id: str, body: ActionIn, context: Context, request: Request, principal: Operator
+) -> TransitionOut:
+    return _act(context, request, principal, "acknowledge", alarm_id, body.comment)
+
+
+@router.post("/alarms/{alarm_id}/shelve", response_model=TransitionOut, summary="Shelve")
+def shelve(
+    alarm_id: str, body: ShelveIn, context: Context, request: Request, principal: Operator
+) -> TransitionOut:
+    try:
+        seconds = parse_duration(body.duration)
+    except ValueError as exc:
+        raise HTTPException(422, f"duration: {exc}") from None
+    return _act(context, request, principal, "shelve", alarm_id, body.comment, seconds)
+
+
+@router.post("/alarms/{alarm_id}/unshelve", response_model=TransitionOut, summary="Unshelve")
+def unshelve(
+    alarm_id: str, body: ActionIn, context: Context, request: Request, principal: Operator
+) -> TransitionOut:
+    return _act(context, request, principal, "unshelve", alarm_id, body.comment)
+
+
+@router.post(
+    "/alarms/{alarm_id}/out-of-service", response_model=TransitionOut,
+    summary="Take out of service (maintenance)",
+)  # fmt: skip
+def remove(
+    alarm_id: str, body: ActionIn, context: Context, request: Request, principal: Engineer
+) -> TransitionOut:
+    return _act(context, request, principal, "remove", alarm_id, body.comment)
+
+
+@router.post(
+    "/alarms/{alarm_id}/in-service", response_model=TransitionOut, summary="Return to service"
+)
+def restore(
+    alarm_id: str, body: ActionIn, context: Context, request: Request, principal: Engineer
+) -> TransitionOut:
+    return _act(context, request, principal, "return", alarm_id, body.comment)
