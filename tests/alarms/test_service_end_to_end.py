@@ -118,7 +118,7 @@ async def test_operator_acknowledges_and_shelves_a_simulated_pump_trip(
         assert kpi.json()["activations"] >= 1
         with engine.connect() as connection:
             kinds = set(connection.execute(sa.text("SELECT kind FROM events")).scalars())
-        assert {"alarm", "service_started", "device_connected"} <= kinds
+        assert {"alarm", "service_started", "device_connected", "login_succeeded"} <= kinds
         assert verify(engine).ok
 
         # A restart brings the shelve back.

@@ -39,8 +39,9 @@ from pstg.auth.tokens import (
     is_api_token,
 )
 from pstg.auth.users import MAX_ID, USER_NAME
-from pstg.model import utc_now
+from pstg.model import EventKind, utc_now
 from pstg.storage.rows import from_micros, to_micros
+from pstg.storage.schema import events as events_table
 
 logger = logging.getLogger(__name__)
 
@@ -176,10 +177,26 @@ class AuthService:
             detail=detail,
         )
         if connection is not None:
-            record(connection, entry, now=now)
+            self._record_login(connection, entry, now)
             return
         with self.engine.begin() as own:
-            record(own, entry, now=now)
+            self._record_login(own, entry, now)
+
+    @staticmethod
+    def _record_login(connection: Connection, entry: AuditEntry, now: datetime) -> None:
+        """The audit row, and the same attempt in the events journal."""
+        record(connection, entry, now=now)
+        succeeded = entry.result == "ok"
+        kind = EventKind.LOGIN_SUCCEEDED if succeeded else EventKind.LOGIN_FAILED
+        message = f"login from {entry.actor.source}" + ("" if succeeded else f": {entry.detail}")
+        # A guessed name may hold anything, even NUL, which PostgreSQL text cannot store.
+        name = entry.actor.name.replace("\x00", "\\x00")[:128]
+        connection.execute(
+            sa.insert(events_table).values(
+                ts=to_micros(now), station_id=None, kind=kind.value, source=name,
+                message=message, attributes={"source": entry.actor.source},
+            )
+        )  # fmt: skip
 
     def issue_access_token(self, principal: Principal) -> tuple[str, int]:
         """A signed access token for `principal` and its lifetime in seconds."""
