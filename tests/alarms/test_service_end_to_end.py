@@ -131,3 +131,43 @@ async def test_operator_acknowledges_and_shelves_a_simulated_pump_trip(
         finally:
             await restarted.stop()
     engine.dispose()
+
+
+async def test_comm_loss_rises_while_the_simulated_station_is_offline(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    async with Simulator(options(speed=5, tick=0.05)) as simulator:
+        text = seed_config_text(SeedOptions(port=simulator.ports[0], database_url=database_url))
+        text = text.replace("poll_interval: 1s", "poll_interval: 200ms").replace(
+            "timeout: 1s", "timeout: 300ms\n    backoff_initial: 200ms\n    backoff_max: 500ms"
+        )
+        text = text.replace("kind: comm_loss, timeout: 30s", "kind: comm_loss, timeout: 1s")
+        config_path = tmp_path / "station.yaml"
+        config_path.write_text(text)
+        gateway = Gateway(load_config(config_path), config_path, serve_api=False)
+        await gateway.start()
+        try:
+            assert gateway.alarms is not None
+            alarms = gateway.alarms.engine
+            await asyncio.sleep(1.0)
+            assert not alarms.get("plc1.comm_loss").active
+            simulator.set_scenario(parse_scenario("offline:4s"))
+            for _ in range(40):
+                await asyncio.sleep(0.1)
+                if alarms.get("plc1.comm_loss").active:
+                    break
+            raised = alarms.get("plc1.comm_loss")
+            for _ in range(80):
+                await asyncio.sleep(0.1)
+                if not alarms.get("plc1.comm_loss").active:
+                    break
+            cleared = alarms.get("plc1.comm_loss")
+        finally:
+            await gateway.stop()
+    assert raised.active
+    assert raised.state.value == "unacknowledged"
+    assert not cleared.active
+    assert cleared.state.value == "returned_unacknowledged"  # waits for an operator's ack
