@@ -32,8 +32,10 @@ class DemoSetup:
 
 def prepare(folder: Path, *, api_port: int, simulator_port: int) -> DemoSetup:
     """Create or refresh the demo folder; returns the config and the admin's credentials."""
+    from pstg.audit import cli_actor
+    from pstg.auth import admin
     from pstg.auth.roles import Role
-    from pstg.auth.users import add_user, list_users, set_enabled, set_password, set_role
+    from pstg.auth.users import list_users
 
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / "station.yaml"
@@ -49,12 +51,13 @@ def prepare(folder: Path, *, api_port: int, simulator_port: int) -> DemoSetup:
     try:
         upgrade(engine)
         password = secrets.token_urlsafe(12)
+        actor = cli_actor()  # the demo's changes are audited like any other
         if any(user.name == DEMO_USER for user in list_users(engine)):
-            set_password(engine, DEMO_USER, password)
-            set_role(engine, DEMO_USER, Role.ADMIN)
-            set_enabled(engine, DEMO_USER, True)
+            admin.update_user(
+                engine, actor, DEMO_USER, role=Role.ADMIN, enabled=True, password=password
+            )
         else:
-            add_user(engine, DEMO_USER, password, Role.ADMIN)
+            admin.add_user(engine, actor, DEMO_USER, password, Role.ADMIN)
     finally:
         engine.dispose()
     return DemoSetup(folder, config_path, config, DEMO_USER, password)

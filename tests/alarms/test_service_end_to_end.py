@@ -113,7 +113,10 @@ async def test_operator_acknowledges_and_shelves_a_simulated_pump_trip(
             ("shelved", "ops", "fitter on site"),
         ]
         actions = {(entry["action"], entry["target"]) for entry in audit.json()["entries"]}
-        assert {("alarm.acknowledge", ALARM), ("alarm.shelve", ALARM)} <= actions
+        assert {
+            ("alarm.acknowledge", f"alarm:{ALARM}"),
+            ("alarm.shelve", f"alarm:{ALARM}"),
+        } <= actions
         assert verified.json()["ok"] is True
         assert kpi.json()["activations"] >= 1
         with engine.connect() as connection:

@@ -184,7 +184,7 @@ class AlarmService:
         entry = AuditEntry(
             actor=actor,
             action=f"alarm.{action}",
-            target=alarm_id,
+            target=f"alarm:{alarm_id}",
             old={"state": transition.previous.value},
             new={"state": transition.state.value, "comment": comment}
             | ({"duration_s": duration} if duration is not None else {}),

@@ -56,8 +56,10 @@ def seed(
 def _first_admin(config: Path, name: str, password: str | None) -> None:
     import secrets
 
+    from pstg.audit import cli_actor
+    from pstg.auth.admin import add_user
     from pstg.auth.roles import Role
-    from pstg.auth.users import UserError, add_user
+    from pstg.auth.users import UserError
     from pstg.cli.config_option import load_or_fail
     from pstg.storage.database import create_engine, describe
     from pstg.storage.migrate import upgrade
@@ -69,7 +71,7 @@ def _first_admin(config: Path, name: str, password: str | None) -> None:
     chosen = password if password is not None else secrets.token_urlsafe(12)
     try:
         upgrade(engine)
-        add_user(engine, name, chosen, Role.ADMIN)
+        add_user(engine, cli_actor(), name, chosen, Role.ADMIN)
     except UserError as exc:
         fail(f"{describe(url)}: {exc}")
     finally:
