@@ -195,7 +195,9 @@ def _lock(connection: Connection) -> None:
         if not raw.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
-    raise NotImplementedError(f"no audit lock for {connection.dialect.name}")
+    raise RuntimeError(
+        f"the audit log works on SQLite and PostgreSQL, not on {connection.dialect.name}"
+    )
 
 
 def _text(value: str, field: str) -> str:

@@ -7,6 +7,7 @@ share one connection and take turns on it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from pstg.config.models import DeviceConfig
@@ -17,7 +18,7 @@ from pstg.drivers.planner import ReadBlock
 from pstg.model import RegisterTable
 
 
-class ModbusDriver:
+class ModbusDriver(ABC):
     """A device on a Modbus line. Subclasses choose the line with `endpoint_for`."""
 
     def __init__(self, device: DeviceConfig, context: DriverContext) -> None:
@@ -34,9 +35,9 @@ class ModbusDriver:
         self._joined = False
 
     @classmethod
+    @abstractmethod
     def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
         """The line `device` is on."""
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return (
