@@ -14,9 +14,8 @@ from pathlib import Path
 from pstg.config.loader import load_config
 from pstg.config.models import StationConfig
 from pstg.simulator.seed import SeedOptions, seed_config_text
-from pstg.storage.database import create_engine
+from pstg.storage.database import create_engine, database_url
 from pstg.storage.migrate import upgrade
-from pstg.storage.service import database_url
 
 DEMO_USER = "admin"
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.alarms.engine import AlarmEngine, Transition
 from pstg.alarms.tables import alarm_journal, alarm_states
 from pstg.audit import Actor, AuditEntry, record
-from pstg.model import Event, EventKind, Sample, utc_now
+from pstg.model import EventKind, Sample, utc_now
 from pstg.storage.rows import from_micros, to_micros
 from pstg.storage.schema import events
 
@@ -37,6 +38,16 @@ FLUSH_INTERVAL = 0.5
 TICK_INTERVAL = 1.0
 
 Action = Literal["acknowledge", "shelve", "unshelve", "remove", "return"]
+
+
+@dataclass(frozen=True)
+class _Records:
+    """Rows to write for some transitions, prepared in the event loop."""
+
+    journal: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    alarm_ids: set[str]
 
 
 class ActionFailed(RuntimeError):
@@ -101,8 +112,10 @@ class AlarmService:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        # Read the engine here, in the event loop that changes it; the thread only writes.
+        records = self._records(batch)
         try:
-            await asyncio.to_thread(self._store, batch)
+            await asyncio.to_thread(self._store, records)
         except Exception as exc:  # the database is away: keep them for the next attempt
             self.write_failures += 1
             self._pending[:0] = batch
@@ -110,49 +123,46 @@ class AlarmService:
             return
         self.written += len(batch)
 
-    def _store(self, batch: Sequence[Transition]) -> None:
-        with self.db.begin() as connection:
-            self._journal(connection, batch)
-
-    def _journal(self, connection: Connection, batch: Sequence[Transition]) -> None:
-        rules = {alarm.id: alarm.rule for alarm in self.engine.alarms()}
-        rows = [_journal_row(self.station_id, t, rules[t.alarm_id]) for t in batch]
-        connection.execute(sa.insert(alarm_journal), rows)
-        connection.execute(
-            sa.insert(events),
-            [
-                {
-                    "ts": row["ts"],
-                    "station_id": self.station_id,
-                    "kind": EventKind.ALARM.value,
-                    "source": row["alarm_id"],
-                    "message": f"{row['previous']} -> {row['state']} ({row['reason']}): "
-                    f"{row['message']}",
-                    "attributes": {"priority": row["priority"], "user": row["username"]},
-                }
-                for row in rows
-            ],
-        )
+    def _records(self, batch: Sequence[Transition]) -> _Records:
+        """The journal, event and state rows of `batch`, from the engine as it is now."""
         touched = {t.alarm_id for t in batch}
-        self._save_states(connection, touched)
-
-    def _save_states(self, connection: Connection, alarm_ids: set[str]) -> None:
+        rules = {alarm_id: self.engine.get(alarm_id).rule for alarm_id in touched}
+        journal_rows = [_journal_row(self.station_id, t, rules[t.alarm_id]) for t in batch]
+        event_rows = [
+            {
+                "ts": row["ts"],
+                "station_id": self.station_id,
+                "kind": EventKind.ALARM.value,
+                "source": row["alarm_id"],
+                "message": f"{row['previous']} -> {row['state']} ({row['reason']}): "
+                f"{row['message']}",
+                "attributes": {"priority": row["priority"], "user": row["username"]},
+            }
+            for row in journal_rows
+        ]
         now = to_micros(utc_now())
-        snapshots = [entry for entry in self.engine.snapshot() if entry["id"] in alarm_ids]
+        state_rows = [
+            {"station_id": self.station_id, "alarm_id": entry["id"], "snapshot": entry,
+             "updated_at": now}
+            for entry in self.engine.snapshot()
+            if entry["id"] in touched
+        ]  # fmt: skip
+        return _Records(journal_rows, event_rows, state_rows, touched)
+
+    def _store(self, records: _Records) -> None:
+        with self.db.begin() as connection:
+            self._write(connection, records)
+
+    def _write(self, connection: Connection, records: _Records) -> None:
+        connection.execute(sa.insert(alarm_journal), records.journal)
+        connection.execute(sa.insert(events), records.events)
         connection.execute(
             alarm_states.delete().where(
                 alarm_states.c.station_id == self.station_id,
-                alarm_states.c.alarm_id.in_(alarm_ids),
+                alarm_states.c.alarm_id.in_(records.alarm_ids),
             )
         )
-        connection.execute(
-            sa.insert(alarm_states),
-            [
-                {"station_id": self.station_id, "alarm_id": entry["id"], "snapshot": entry,
-                 "updated_at": now}
-                for entry in snapshots
-            ],
-        )  # fmt: skip
+        connection.execute(sa.insert(alarm_states), records.states)
 
     # --- operators ----------------------------------------------------------------------------
 
@@ -189,10 +199,11 @@ class AlarmService:
             new={"state": transition.state.value, "comment": comment}
             | ({"duration_s": duration} if duration is not None else {}),
         )
+        records = self._records([transition])
         try:
             with self.db.begin() as connection:
                 record(connection, entry, now=now)
-                self._journal(connection, [transition])
+                self._write(connection, records)
         except Exception as exc:
             self.engine.restore(before, now)
             raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
@@ -263,12 +274,3 @@ def transitions_from(rows: Iterable[dict[str, Any]]) -> list[Transition]:
         )
         for row in rows
     ]
-
-
-def event_of(transition: Transition) -> Event:
-    return Event(
-        transition.ts,
-        EventKind.ALARM,
-        transition.alarm_id,
-        f"{transition.previous.value} -> {transition.state.value} ({transition.reason})",
-    )

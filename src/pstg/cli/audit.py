@@ -7,13 +7,12 @@ problem (`row ID: kind: message`) and the head row's hash, which is worth keepin
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pstg.cli.app import app, fail, stderr, stdout
-from pstg.cli.database_option import ConfigOption, DatabaseOption
+from pstg.cli.database_option import ConfigOption, DatabaseOption, time_bounds
 from pstg.cli.users import auth_database, format_when
 
 if TYPE_CHECKING:
@@ -97,13 +96,8 @@ def list_entries(
 ) -> None:
     """List audit rows, oldest first: time, actor, role, via, source, action, target, result."""
     from pstg.audit import list_entries as read_entries
-    from pstg.model import utc_now
 
-    now = utc_now()
-    low = _time_option("--from", start, now)
-    high = _time_option("--to", end, now)
-    if low is not None and high is not None and low >= high:
-        fail(f"--from {start} is not before --to {end}: the range is empty (--to is exclusive)")
+    low, high = time_bounds(start, end)
     with auth_database(config, database) as engine:
         rows = read_entries(engine, start=low, end=high, actor=actor, action=action, limit=limit)
     if as_json:
@@ -119,17 +113,6 @@ def list_entries(
         stderr.print(
             f"the first {limit} rows; see more with --limit or a later --from", markup=False
         )
-
-
-def _time_option(option: str, text: str | None, now: datetime) -> datetime | None:
-    if text is None:
-        return None
-    from pstg.storage.transfer import TransferError, parse_time_bound
-
-    try:
-        return parse_time_bound(text, now)
-    except TransferError as exc:
-        fail(f"{option}: {exc}")
 
 
 def _as_json(row: AuditRecord) -> dict[str, Any]:

@@ -7,20 +7,22 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
-from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
-from pstg.model import utc_now
+from pstg.cli.database_option import (
+    ConfigOption,
+    DatabaseOption,
+    open_database,
+    resolve_database,
+    time_bounds,
+)
 from pstg.storage.formats import Format
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Engine
-
     from pstg.storage.transfer import ExportRow
 
 StationOption = Annotated[
@@ -72,11 +74,7 @@ def export(
     """Export samples as CSV or JSON Lines (tag,ts,value,quality,reason), by tag then time."""
     from pstg.storage.transfer import WRITERS, TransferError, count_rows, export_rows
 
-    now = utc_now()
-    low = _time_option("--from", start, now)
-    high = _time_option("--to", end, now)
-    if low is not None and high is not None and low >= high:
-        fail(f"--from {start} is not before --to {end}: the range is empty (--to is exclusive)")
+    low, high = time_bounds(start, end)
     chosen = fmt or (output and Format.of_path(output)) or Format.CSV
     if output is not None and not output.parent.is_dir():
         fail(f"cannot write {output}: no folder {output.parent}")
@@ -99,40 +97,6 @@ def export(
             engine.dispose()
     where = str(output) if output is not None else "stdout"
     stderr.print(f"exported {written} samples of {tally.tags} tags to {where}", markup=False)
-
-
-def _time_option(option: str, text: str | None, now: datetime) -> datetime | None:
-    if text is None:
-        return None
-    from pstg.storage.transfer import TransferError, parse_time_bound
-
-    try:
-        return parse_time_bound(text, now)
-    except TransferError as exc:
-        fail(f"{option}: {exc}")
-
-
-def open_database(url: URL) -> Engine:
-    """An engine on `url` after checking the database is reachable and at the current schema."""
-    import sqlalchemy as sa
-
-    from pstg.storage.database import create_engine, describe
-    from pstg.storage.migrate import SchemaOutOfDate, check_current
-
-    where = describe(url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        # create_engine would make an empty file (and folders) for a mistyped path.
-        fail(f"{where}: no such database file (`pstg migrate` creates one)")
-    engine = create_engine(url)
-    try:
-        check_current(engine, where)
-    except SchemaOutOfDate as exc:
-        engine.dispose()
-        fail(str(exc))
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        fail(f"cannot open the database {where}: {str(exc.orig).strip().splitlines()[0]}")
-    return engine
 
 
 class _Tally:

@@ -84,9 +84,8 @@ async def _direct_checks(station: StationConfig, config: Path, wait: float) -> d
 def _check_database(station: StationConfig, config: Path) -> dict[str, Any]:
     import sqlalchemy as sa
 
-    from pstg.storage.database import DatabaseUrlError, create_engine, describe
+    from pstg.storage.database import DatabaseUrlError, create_engine, database_url, describe
     from pstg.storage.migrate import SchemaOutOfDate, check_current
-    from pstg.storage.service import database_url
 
     try:
         url = database_url(station, config)

@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
-from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
-from pstg.cli.export import StationOption, open_database, progress_bar
+from pstg.cli.database_option import (
+    ConfigOption,
+    DatabaseOption,
+    open_database,
+    resolve_database,
+)
+from pstg.cli.export import StationOption, progress_bar
 from pstg.storage.formats import Format
 
 if TYPE_CHECKING:

@@ -64,9 +64,8 @@ def open_gateway_or_fail(
     import sqlalchemy as sa
 
     from pstg.gateway import Gateway
-    from pstg.storage.database import DatabaseUrlError
+    from pstg.storage.database import DatabaseUrlError, database_url
     from pstg.storage.migrate import SchemaOutOfDate
-    from pstg.storage.service import database_url
 
     gateway = Gateway(
         station, config, serve_api=serve_api, on_samples=SampleLog(quiet), on_event=log_event

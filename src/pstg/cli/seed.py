@@ -61,9 +61,8 @@ def _first_admin(config: Path, name: str, password: str | None) -> None:
     from pstg.auth.roles import Role
     from pstg.auth.users import UserError
     from pstg.cli.config_option import load_or_fail
-    from pstg.storage.database import create_engine, describe
+    from pstg.storage.database import create_engine, database_url, describe
     from pstg.storage.migrate import upgrade
-    from pstg.storage.service import database_url
 
     url = database_url(load_or_fail(config), config)
     engine = create_engine(url)

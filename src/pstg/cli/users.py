@@ -50,7 +50,7 @@ ROLE_HELP = f"One of {', '.join(ROLE_NAMES)}."
 def auth_database(config: Path | None, database: str | None) -> Iterator[Engine]:
     """The chosen database, open and at the current schema; user errors become one line."""
     from pstg.auth.users import UserError
-    from pstg.cli.export import open_database
+    from pstg.cli.database_option import open_database
 
     url = resolve_database(config, database)
     with one_line_errors():

@@ -38,13 +38,6 @@ def sync_catalog(engine: Engine, config: StationConfig) -> Catalog:
         return _tags(connection, station_id, config, now)
 
 
-def station_id_of(engine: Engine, key: str) -> int | None:
-    with engine.connect() as connection:
-        return connection.execute(
-            sa.select(stations.c.id).where(stations.c.key == key)
-        ).scalar_one_or_none()
-
-
 def tag_ids(engine: Engine, station_key: str | None = None) -> dict[str, int]:
     """Every tag's id by name (retired ones too), optionally of one station only."""
     query = sa.select(tags.c.name, tags.c.id)

@@ -10,11 +10,14 @@ timeout so a short lock waits instead of failing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from pstg.config.models import StationConfig
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -50,6 +53,11 @@ def parse_database_url(url: str, *, relative_to: Path | None = None) -> URL:
     raise DatabaseUrlError(
         f"{url!r}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://..."
     )
+
+
+def database_url(config: StationConfig, config_path: Path) -> URL:
+    """The config's storage URL; a relative SQLite path is relative to the config file."""
+    return parse_database_url(config.storage.url, relative_to=config_path.parent)
 
 
 def is_sqlite(engine: Engine) -> bool:

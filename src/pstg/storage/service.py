@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, Engine
 from pstg.config.models import StationConfig
 from pstg.model import utc_now
 from pstg.storage.catalog import Catalog, sync_catalog
-from pstg.storage.database import create_engine, describe, parse_database_url
+from pstg.storage.database import create_engine, database_url, describe
 from pstg.storage.exception import ReportByException
 from pstg.storage.migrate import check_current
 from pstg.storage.retention import apply_retention
@@ -26,11 +26,6 @@ log = logging.getLogger("pstg.storage")
 
 MAINTENANCE_INTERVAL = 3600.0
 PARTITION_DAYS_AHEAD = 3
-
-
-def database_url(config: StationConfig, config_path: Path) -> URL:
-    """The config's storage URL; a relative SQLite path is relative to the config file."""
-    return parse_database_url(config.storage.url, relative_to=config_path.parent)
 
 
 @dataclass

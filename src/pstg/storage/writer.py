@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -147,15 +147,6 @@ class SampleWriter:
     def submit_event(self, event: Event) -> None:
         self._events.append(event)
         self.stats.events_pending = len(self._events)
-
-    async def consume(self, samples: asyncio.Queue[Sequence[Sample]]) -> None:
-        """Feed batches from the poller's output queue into `submit`, forever."""
-        while True:
-            self.submit(await samples.get())
-
-    async def consume_events(self, events: asyncio.Queue[Event]) -> None:
-        while True:
-            self.submit_event(await events.get())
 
     # --- lifecycle ---------------------------------------------------------------------------
 
