@@ -32,6 +32,7 @@ class QualityReason(StrEnum):
     OUT_OF_RANGE = "out_of_range"  # outside the engineering range
     NO_READING = "no_reading"  # NaN/inf or a configured sentinel such as 0x8000
     STALE = "stale"  # no fresh value within the expected time
+    STOPPED = "stopped"  # the gateway stopped (or crashed): nothing was read from here on
 
 
 class RegisterTable(StrEnum):
@@ -87,6 +88,28 @@ class Endian(StrEnum):
 
     BIG = "big"
     LITTLE = "little"
+
+
+# Compact codes for quality and reason, as batches carry them and the database stores them.
+# Stored codes: never renumber; a new reason gets the next free number.
+QUALITY_CODES: dict[Quality, int] = {Quality.GOOD: 0, Quality.UNCERTAIN: 1, Quality.BAD: 2}
+QUALITY_OF_CODE: dict[int, Quality] = {code: q for q, code in QUALITY_CODES.items()}
+GOOD_CODE = QUALITY_CODES[Quality.GOOD]
+UNCERTAIN_CODE = QUALITY_CODES[Quality.UNCERTAIN]
+BAD_CODE = QUALITY_CODES[Quality.BAD]
+REASON_CODES: dict[QualityReason, int] = {
+    QualityReason.NONE: 0,
+    QualityReason.COMM_FAILURE: 1,
+    QualityReason.TIMEOUT: 2,
+    QualityReason.DEVICE_FAILURE: 3,
+    QualityReason.MALFORMED_RESPONSE: 4,
+    QualityReason.CONFIG_ERROR: 5,
+    QualityReason.OUT_OF_RANGE: 6,
+    QualityReason.NO_READING: 7,
+    QualityReason.STALE: 8,
+    QualityReason.STOPPED: 9,
+}
+REASON_OF_CODE: dict[int, QualityReason] = {n: reason for reason, n in REASON_CODES.items()}
 
 
 def utc_now() -> datetime:

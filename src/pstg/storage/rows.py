@@ -9,32 +9,31 @@ set.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from pstg.model import Quality, QualityReason, Sample
+from pstg.model import (
+    GOOD_CODE,
+    QUALITY_CODES,
+    QUALITY_OF_CODE,
+    REASON_CODES,
+    REASON_OF_CODE,
+    Sample,
+)
+from pstg.times import EPOCH, MICROSECONDS, from_micros, to_micros
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECONDS = 1_000_000
-
-QUALITY_CODES: dict[Quality, int] = {Quality.GOOD: 0, Quality.UNCERTAIN: 1, Quality.BAD: 2}
-QUALITY_OF_CODE: dict[int, Quality] = {code: q for q, code in QUALITY_CODES.items()}
-GOOD_CODE = QUALITY_CODES[Quality.GOOD]
-
-# Stored codes: never renumber; a new reason gets the next free number.
-REASON_CODES: dict[QualityReason, int] = {
-    QualityReason.NONE: 0,
-    QualityReason.COMM_FAILURE: 1,
-    QualityReason.TIMEOUT: 2,
-    QualityReason.DEVICE_FAILURE: 3,
-    QualityReason.MALFORMED_RESPONSE: 4,
-    QualityReason.CONFIG_ERROR: 5,
-    QualityReason.OUT_OF_RANGE: 6,
-    QualityReason.NO_READING: 7,
-    QualityReason.STALE: 8,
-}
-REASON_OF_CODE: dict[int, QualityReason] = {n: reason for reason, n in REASON_CODES.items()}
-
+__all__ = [
+    "EPOCH",
+    "GOOD_CODE",
+    "MICROSECONDS",
+    "QUALITY_CODES",
+    "QUALITY_OF_CODE",
+    "REASON_CODES",
+    "REASON_OF_CODE",
+    "StoredRow",
+    "from_micros",
+    "to_micros",
+    "to_row",
+]
 
 class StoredRow(NamedTuple):
     tag_id: int
@@ -44,16 +43,6 @@ class StoredRow(NamedTuple):
     text: str | None
     quality: int
     reason: int
-
-
-def to_micros(ts: datetime) -> int:
-    """A timezone-aware datetime as integer microseconds since the epoch (exact)."""
-    delta = ts - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * MICROSECONDS + delta.microseconds
-
-
-def from_micros(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
 
 
 def to_row(sample: Sample, tag_id: int) -> StoredRow:
