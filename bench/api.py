@@ -87,16 +87,17 @@ def serve(url: str, port: int, tags: int) -> None:
     from pstg.api.context import ApiContext
     from pstg.auth.secret import load_or_create_secret
     from pstg.auth.service import AuthService
-    from pstg.live import LiveCache
+    from pstg.config.tag_table import TagTable
     from pstg.metrics import Metrics
     from pstg.model import Sample
+    from pstg.sinks.live import LiveCache
     from pstg.storage.catalog import sync_catalog
     from pstg.storage.database import create_engine
 
     engine = create_engine(url)
     config = station_config(tags)
     catalog = sync_catalog(engine, config)  # type: ignore[arg-type]
-    live = LiveCache()
+    live = LiveCache(TagTable.from_config(config))  # type: ignore[arg-type]
     now = datetime.now(UTC)
     live.update(Sample(name, now, 1.0) for name in catalog.tag_ids)
     context = ApiContext(

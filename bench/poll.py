@@ -24,13 +24,15 @@ from pymodbus.client import AsyncModbusTcpClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback_servers import LoopbackServers
+from pstg.batch import Batch
 from pstg.config.models import DeviceConfig, StationConfig
+from pstg.config.tag_table import TagTable
 from pstg.drivers.base import DriverContext
 from pstg.drivers.planner import ReadPlan, plan_device
 from pstg.drivers.registry import create_driver
-from pstg.model import RegisterTable
+from pstg.model import Event, RegisterTable
 from pstg.poller.device_loop import DeviceLoop
-from pstg.poller.output import PollOutput
+from pstg.poller.output import CollectingOutput
 from pstg.poller.service import Poller
 
 # A realistic mix: floats in both word orders, scaled integers, counters, status bits.
@@ -67,6 +69,19 @@ def station(ports: list[int], tags_per_device: int, interval: float) -> StationC
     return StationConfig.model_validate({"station": {"id": "bench"}, "devices": devices})
 
 
+class Counting:
+    """A poll output that only counts the readings (what a null sink costs: nothing)."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+
+    def emit_batch(self, batch: Batch) -> None:
+        self.samples += len(batch)
+
+    def emit_event(self, event: Event) -> None:
+        pass
+
+
 async def bare_cycle(clients: list[AsyncModbusTcpClient], plans: list[ReadPlan]) -> float:
     async def one(client: AsyncModbusTcpClient, plan: ReadPlan) -> None:
         for block in plan.blocks:
@@ -86,8 +101,8 @@ async def gateway_cycle(loops: list[DeviceLoop]) -> float:
     await asyncio.gather(*(loop.poll_once() for loop in loops))
     elapsed = time.perf_counter() - began
     for loop in loops:
-        while not loop.output.samples.empty():
-            loop.output.samples.get_nowait()
+        assert isinstance(loop.output, CollectingOutput)
+        loop.output.take()
     return elapsed
 
 
@@ -101,8 +116,12 @@ async def compare_cycles(config: StationConfig, cycles: int, rounds: int) -> Non
     for client in clients:
         await client.connect()
     context = DriverContext()
-    output = PollOutput()
-    loops = [DeviceLoop(d, create_driver(d, context), output) for d in devices]
+    output = CollectingOutput()
+    table = TagTable.from_config(config)
+    loops = [
+        DeviceLoop(d, create_driver(d, context), output, first_index=table.devices[d.id].first)
+        for d in devices
+    ]
     for _ in range(5):  # warm up connections and caches on both sides
         await bare_cycle(clients, plans)
         await gateway_cycle(loops)
@@ -130,19 +149,11 @@ async def compare_cycles(config: StationConfig, cycles: int, rounds: int) -> Non
 
 
 async def timed_run(config: StationConfig, seconds: float) -> None:
-    output = PollOutput()
-    samples = 0
+    output = Counting()
 
-    async def consume() -> None:
-        nonlocal samples
-        while True:
-            batch = await output.samples.get()  # not `samples += len(await ...)`: that reads
-            samples += len(batch)  # `samples` before the await and loses the reset below
-
-    async with Poller(config, output) as poller:
-        consumer = asyncio.create_task(consume())
+    async with Poller.for_station(config, output) as poller:
         await asyncio.sleep(1.0)  # connect and settle before measuring
-        samples, cpu0, wall0 = 0, time.process_time(), time.perf_counter()
+        output.samples, cpu0, wall0 = 0, time.process_time(), time.perf_counter()
         requests0 = sum(s.requests for s in poller.stats.values())
         cycles0 = sum(s.cycles for s in poller.stats.values())
         await asyncio.sleep(seconds)
@@ -151,7 +162,7 @@ async def timed_run(config: StationConfig, seconds: float) -> None:
         cycles = sum(s.cycles for s in poller.stats.values()) - cycles0
         overruns = sum(s.overruns for s in poller.stats.values())
         errors = sum(sum(s.errors.values()) for s in poller.stats.values())
-        consumer.cancel()
+        samples = output.samples
     interval = config.devices[0].poll_interval
     print(f"timed run: {seconds:g} s at poll_interval {interval * 1000:g} ms per device")
     print(f"  device cycles/s      {cycles / wall:10.1f}")

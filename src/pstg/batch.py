@@ -13,7 +13,7 @@ String tags are rare and their values are not numbers: they travel beside the co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -101,8 +101,15 @@ class Batch:
         return Batch(self.tags, self.ts, self.values, self.quality, self.reason, texts)
 
     @classmethod
-    def from_samples(cls, samples: Iterable[Sample], index_of: Mapping[str, int]) -> Batch:
-        """A batch of `samples` (tests, imports, adapters); KeyError for an unknown tag."""
+    def from_samples(
+        cls,
+        samples: Iterable[Sample],
+        index_of: Mapping[str, int],
+        text_tags: Container[int] = (),
+    ) -> Batch:
+        """A batch of `samples` (tests, imports, adapters); KeyError for an unknown tag.
+
+        Samples of `text_tags` (indexes) travel as texts even without a value."""
         tags: list[int] = []
         times: list[int] = []
         values: list[float] = []
@@ -113,8 +120,9 @@ class Batch:
             index = index_of[sample.tag]
             ts = to_micros(sample.ts)
             quality, reason = QUALITY_CODES[sample.quality], REASON_CODES[sample.reason]
-            if isinstance(sample.value, str):
-                texts.append(TextSample(index, ts, sample.value, quality, reason))
+            if isinstance(sample.value, str) or index in text_tags:
+                text = None if sample.value is None else str(sample.value)
+                texts.append(TextSample(index, ts, text, quality, reason))
                 continue
             tags.append(index)
             times.append(ts)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pstg.config.loader import load_config
 from pstg.config.models import StationConfig
+from pstg.files import write_private
 from pstg.simulator.seed import SeedOptions, seed_config_text
 from pstg.storage.database import create_engine, database_url
 from pstg.storage.migrate import upgrade
@@ -41,9 +42,9 @@ def prepare(folder: Path, *, api_port: int, simulator_port: int) -> DemoSetup:
     text = seed_config_text(
         SeedOptions(port=simulator_port, api_port=api_port, database_url="sqlite:///pstg.db")
     )
-    config_path.write_text(
+    write_private(
+        config_path,
         "# Written by `pstg demo` at each start; copy it elsewhere to make your own.\n" + text,
-        encoding="utf-8",
     )
     config = load_config(config_path)
     engine = create_engine(database_url(config, config_path))

@@ -161,3 +161,6 @@ class Event:
     source: str  # what it happened to: a device id, a tag name, a user ...
     message: str
     attributes: dict[str, str] | None = None
+    journaled: bool = False
+    """Already in the events journal, written with its source's own records (an alarm
+    transition with its journal row): storage must not write it again; others may use it."""

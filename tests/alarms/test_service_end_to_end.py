@@ -13,7 +13,7 @@ from pstg.audit import verify
 from pstg.auth.roles import Role
 from pstg.auth.users import add_user
 from pstg.config.loader import load_config
-from pstg.gateway import Gateway
+from pstg.service.gateway import Gateway
 from pstg.simulator.runner import Simulator
 from pstg.simulator.scenarios import parse_scenario
 from pstg.simulator.seed import SeedOptions, seed_config_text

@@ -29,7 +29,6 @@ from pstg.auth.roles import Role
 from pstg.auth.service import AuthService
 from pstg.auth.users import add_user
 from pstg.config.models import StationConfig
-from pstg.live import LiveCache
 from pstg.metrics import Metrics
 from pstg.model import Sample
 from pstg.poller.stats import DeviceStats
@@ -214,7 +213,6 @@ def make_context(
         tag_ids=catalog.tag_ids,
         auth=auth or AuthService(engine, secret=SECRET),
         metrics=Metrics(device_stats, writer_stats),
-        live=LiveCache(),
         device_stats=device_stats,
         writer_stats=writer_stats,
         started_at=datetime.now(UTC),

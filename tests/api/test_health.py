@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +92,7 @@ def broken_engine(working: sa.Engine, tmp_path: Path) -> sa.Engine:
     if working.dialect.name == "sqlite":
         folder = tmp_path / "gone"
         engine = create_engine(f"sqlite:///{folder / 'pstg.db'}")
-        folder.rmdir()
+        shutil.rmtree(folder)  # create_engine made the (private) database file
         return engine
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

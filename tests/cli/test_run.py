@@ -1,6 +1,7 @@
 """`pstg run` as a user starts it: a real process polling a real server, stopped by a signal."""
 
 import asyncio
+import json
 import signal
 import sqlite3
 
@@ -39,19 +40,32 @@ async def migrated_config(tmp_path, port, storage="sqlite:///pstg.db", **device)
 async def test_run_polls_stores_and_logs_samples_until_the_duration_ends(modbus_server, tmp_path):
     await modbus_server.set_values(1, RegisterTable.HOLDING_REGISTER, 0, [321])
     config = await migrated_config(tmp_path, modbus_server.port)
-    result = await run_pstg("run", "-c", str(config), "--duration", "1")
+    result = await run_pstg("run", "-c", str(config), "--duration", "1", "--log-samples")
     assert result.returncode == 0, result.stderr
     assert "wet_well.level=3.21 good" in result.stderr
-    assert "event device_connected plc1" in result.stderr
+    assert "INFO    pstg.events: device_connected plc1: connected" in result.stderr
     assert modbus_server.request_count(1, 3) >= 3
     # The database sits beside the config (a relative SQLite path is relative to the file).
     with sqlite3.connect(tmp_path / "pstg.db") as db:
-        values = db.execute("SELECT value, quality FROM samples").fetchall()
+        values = db.execute("SELECT value, quality, reason FROM samples ORDER BY ts").fetchall()
         kinds = db.execute("SELECT kind FROM events").fetchall()
-    assert values == [(3.21, 0)]  # unchanged afterwards: stored once (report by exception)
+    # Unchanged afterwards: stored once (report by exception); then the stop marker.
+    assert values == [(3.21, 0, 0), (None, 2, 9)]
     for kind in ("device_connected", "config_loaded", "service_started", "service_stopped"):
         assert (kind,) in kinds
-    assert "1 sample(s) stored" in result.stderr
+    assert "2 sample(s) stored" in result.stderr
+
+
+async def test_run_logs_events_but_not_readings_by_default(modbus_server, tmp_path):
+    config = await migrated_config(tmp_path, modbus_server.port)
+    result = await run_pstg("run", "-c", str(config), "--duration", "1", "--log-format", "json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    connected = [line for line in lines if line["message"].startswith("device_connected plc1")]
+    assert connected, result.stderr
+    assert connected[0]["level"] == "info"
+    assert connected[0]["logger"] == "pstg.events"
+    assert not any("wet_well.level=" in line["message"] for line in lines)
 
 
 async def test_run_stores_into_postgresql_when_the_url_says_so(
@@ -64,9 +78,11 @@ async def test_run_stores_into_postgresql_when_the_url_says_so(
     assert result.returncode == 0, result.stderr
     engine = create_engine(postgres_database.url)
     with engine.connect() as connection:
-        values = connection.exec_driver_sql("SELECT value, quality FROM samples").all()
+        values = connection.exec_driver_sql(
+            "SELECT value, quality FROM samples ORDER BY ts"
+        ).all()
     engine.dispose()
-    assert [tuple(row) for row in values] == [(4.55, 0)]
+    assert [tuple(row) for row in values] == [(4.55, 0), (None, 2)]  # a value, the stop marker
     assert not (tmp_path / "pstg.db").exists()
 
 

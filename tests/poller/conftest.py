@@ -2,13 +2,13 @@
 
 import asyncio
 import socket
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pstg.config.models import StationConfig
+from pstg.config.tag_table import TagTable
 from pstg.model import Event, Sample
-from pstg.poller.output import PollOutput
+from pstg.poller.output import CollectingOutput, PollOutput
 from pstg.poller.service import Poller
 
 
@@ -33,12 +33,26 @@ class Collected:
         return [sample for sample in self.samples if sample.tag == tag]
 
 
+class NamedOutput(CollectingOutput):
+    """Collects batches and knows the tag names, so tests can read them as Samples."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = names
+
+
 def drain(output: PollOutput, into: Collected) -> None:
-    while not output.samples.empty():
-        batch: Sequence[Sample] = output.samples.get_nowait()
-        into.samples.extend(batch)
-    while not output.events.empty():
-        into.events.append(output.events.get_nowait())
+    """Move what a NamedOutput holds into `into`, as Samples."""
+    assert isinstance(output, NamedOutput)
+    batches, events = output.take()
+    for batch in batches:
+        into.samples.extend(batch.samples(output.names))
+    into.events.extend(events)
+
+
+def for_station(config: StationConfig) -> Poller:
+    """A Poller of `config` whose output can be drained as Samples."""
+    return Poller.for_station(config, NamedOutput(TagTable.from_config(config).names))
 
 
 async def run_for(poller: Poller, seconds: float, into: Collected) -> None:
@@ -53,7 +67,7 @@ async def run_for(poller: Poller, seconds: float, into: Collected) -> None:
 async def poll_once(config: StationConfig, seconds: float = 0.3) -> Collected:
     """Start a poller, let it do its first cycle(s), stop it, return what it produced."""
     collected = Collected()
-    async with Poller(config) as poller:
+    async with for_station(config) as poller:
         await run_for(poller, seconds, collected)
     drain(poller.output, collected)
     return collected

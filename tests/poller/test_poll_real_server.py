@@ -16,9 +16,16 @@ from pstg.model import (
     RegisterTable,
     Sample,
 )
-from pstg.poller.service import Poller
 from pstg.poller.stats import LinkStatus
-from tests.poller.conftest import Collected, drain, free_port, poll_once, run_for, station
+from tests.poller.conftest import (
+    Collected,
+    drain,
+    for_station,
+    free_port,
+    poll_once,
+    run_for,
+    station,
+)
 from tests.support.modbus_server import ModbusTestServer, SilentServer
 
 HR = RegisterTable.HOLDING_REGISTER
@@ -133,7 +140,7 @@ async def test_requests_on_the_wire_match_the_plan(modbus_server):
     ]  # 300 registers: 3 requests at 125 each
     tags += [{"name": f"c{a}", "source": "coil", "address": a} for a in (0, 100, 999)]
     config = station(device(modbus_server, max_gap=10, max_bit_gap=200, tags=tags))
-    async with Poller(config) as poller:
+    async with for_station(config) as poller:
         plan = poller.loops["plc"].plan
         await run_for(poller, 0.45, Collected())
         cycles = poller.stats["plc"].cycles
@@ -169,7 +176,7 @@ async def test_silent_device_times_out_without_hanging():
                 "tags": [{"name": "x", "source": "holding_register", "address": 0}],
             }
         )
-        async with Poller(config) as poller:
+        async with for_station(config) as poller:
             collected = Collected()
             await run_for(poller, 0.5, collected)
             stats = poller.stats["mute"]
@@ -212,7 +219,7 @@ async def test_dead_devices_do_not_delay_a_live_one(modbus_server):
             },
         )
         collected = Collected()
-        async with Poller(config) as poller:
+        async with for_station(config) as poller:
             await run_for(poller, 2.0, collected)
             stats = poller.stats
     live = collected.of("live.x")
@@ -239,7 +246,7 @@ async def test_server_restart_gives_bad_samples_during_the_gap_then_recovers():
             )
         )
         collected = Collected()
-        async with Poller(config) as poller:
+        async with for_station(config) as poller:
             await run_for(poller, 0.35, collected)
             await server.stop()
             await run_for(poller, 0.8, collected)
@@ -285,7 +292,7 @@ async def test_dead_unit_on_a_shared_gateway_is_backed_off(modbus_server):
         ),
     )
     collected = Collected()
-    async with Poller(config) as poller:
+    async with for_station(config) as poller:
         await run_for(poller, 1.5, collected)
         stats = poller.stats
     assert modbus_server.connections == 1  # one link for both units

@@ -17,12 +17,11 @@ from pstg.drivers.errors import (
     RequestTimeout,
 )
 from pstg.model import Quality, RegisterTable
-from pstg.poller.service import Poller
 from pstg.simulator.faults import FaultKind, FlakyProfile, LinkFaults, corrupt_frame
 from pstg.simulator.runner import Simulator
 from pstg.simulator.scenarios import parse_scenario
 from pstg.simulator.seed import SeedOptions, seed_config_text
-from tests.poller.conftest import Collected, run_for
+from tests.poller.conftest import Collected, for_station, run_for
 from tests.simulator.conftest import client, options, read
 
 IR = RegisterTable.INPUT_REGISTER
@@ -137,7 +136,7 @@ async def test_the_collector_keeps_polling_through_a_flaky_link() -> None:
         )
         config = load_config_text(text, "station.yaml")
         collected = Collected()
-        async with Poller(config) as poller:
+        async with for_station(config) as poller:
             await run_for(poller, 8.0, collected)
             stats = poller.stats["plc1"]
         injected = simulator.servers[0].faults.injected

@@ -207,6 +207,11 @@ class AlarmEngine:
 
     # --- reading ------------------------------------------------------------------------
 
+    def watched_tags(self) -> frozenset[str]:
+        """The tags whose readings `process` looks at (values, feedback, suppression, and for
+        comm_loss every tag of the device)."""
+        return frozenset(self._routes)
+
     def alarms(self) -> list[Alarm]:
         """Every alarm (copies), in config order."""
         return [copy.copy(slot.alarm) for slot in self._slots.values()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.alarms.engine import AlarmEngine, Transition
 from pstg.alarms.tables import alarm_journal, alarm_states
 from pstg.audit import Actor, AuditEntry, record
-from pstg.model import EventKind, Sample, utc_now
+from pstg.model import Event, EventKind, Sample, utc_now
 from pstg.storage.rows import from_micros, to_micros
 from pstg.storage.schema import events
 
@@ -55,10 +55,20 @@ class ActionFailed(RuntimeError):
 
 
 class AlarmService:
-    def __init__(self, engine: Engine, station_id: int, alarms: AlarmEngine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        station_id: int,
+        alarms: AlarmEngine,
+        *,
+        on_stored: Callable[[Sequence[Event]], None] | None = None,
+    ) -> None:
+        """`on_stored` is told of the `alarm` events once their transitions are stored
+        (marked journaled: they are in the events table already), e.g. to log them."""
         self.db = engine
         self.station_id = station_id
         self.engine = alarms
+        self.on_stored = on_stored
         self._pending: list[Transition] = []
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -122,6 +132,19 @@ class AlarmService:
             log.warning("alarm journal not written (%s); %d transition(s) kept", exc, len(batch))
             return
         self.written += len(batch)
+        self._stored(records)
+
+    def _stored(self, records: _Records) -> None:
+        if self.on_stored is None:
+            return
+        self.on_stored(
+            [
+                Event(from_micros(row["ts"]), EventKind.ALARM, row["source"], row["message"],
+                      {key: str(value) for key, value in row["attributes"].items()
+                       if value is not None}, journaled=True)
+                for row in records.events
+            ]
+        )  # fmt: skip
 
     def _records(self, batch: Sequence[Transition]) -> _Records:
         """The journal, event and state rows of `batch`, from the engine as it is now."""
@@ -207,6 +230,7 @@ class AlarmService:
         except Exception as exc:
             self.engine.restore(before, now)
             raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
+        self._stored(records)
         return transition
 
 

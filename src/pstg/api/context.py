@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from pstg.config.models import StationConfig
-from pstg.live import LiveCache
+from pstg.config.tag_table import TagTable
 from pstg.model import utc_now
+from pstg.sinks.live import LiveCache
 
 if TYPE_CHECKING:
     from pstg.alarms.service import AlarmService
@@ -39,10 +40,20 @@ class ApiContext:
     """Active tags of this station by name (retired ones are readable through the database)."""
     auth: AuthService
     metrics: Metrics
-    live: LiveCache = field(default_factory=LiveCache)
+    live: LiveCache = field(default=None)  # type: ignore[assignment]  # see __post_init__
+    """The latest reading of every tag; an empty one for the config when not given."""
     device_stats: Callable[[], Mapping[str, DeviceStats]] = _no_devices
     """The poller's statistics per device id; empty when nothing polls (tests, tools)."""
     writer_stats: Callable[[], WriterStats | None] = _no_writer
     started_at: datetime = field(default_factory=utc_now)
     alarms: AlarmService | None = None
     """The alarm engine of the running service; None when nothing evaluates alarms."""
+
+    def __post_init__(self) -> None:
+        if self.live is None:
+            self.live = LiveCache(TagTable.from_config(self.config))
+
+    @property
+    def tags(self) -> TagTable:
+        """The station's tags by number (the live view's table)."""
+        return self.live.tags

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pstg.cli.app import app, fail, one_line_errors, options, stderr
+from pstg.cli.app import app, fail, one_line_errors, stderr
 
 
 @app.command()
@@ -39,9 +38,9 @@ def demo(
 
     with one_line_errors():
         setup = prepare(folder, api_port=port, simulator_port=simulator_port)
-    if not options.debug:
-        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-        logging.getLogger("pstg.run").setLevel(logging.WARNING)  # no line per sample
+    from pstg.cli.run import start_logging
+
+    logs = start_logging("warning", "text")  # the banner matters; events at warning and up
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",
@@ -52,8 +51,13 @@ def demo(
         *(f"    {line}" for line in curl_examples(base, setup.username, setup.password)),
         "",
     ]
-    with one_line_errors():
-        asyncio.run(_run(setup.config_path, simulator_port, speed, duration, "\n".join(lines)))
+    try:
+        with one_line_errors():
+            asyncio.run(
+                _run(setup.config_path, simulator_port, speed, duration, "\n".join(lines))
+            )
+    finally:
+        logs.stop()
 
 
 async def _run(
@@ -72,7 +76,7 @@ async def _run(
     try:
         config = load_config(config_path)
         gateway = await asyncio.to_thread(
-            open_gateway_or_fail, config, config_path, serve_api=True, quiet=True
+            open_gateway_or_fail, config, config_path, serve_api=True
         )
         await serve(gateway, duration=duration, banner=banner)
     finally:

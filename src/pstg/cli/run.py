@@ -1,16 +1,16 @@
 """`pstg run`: the service: poll every device, store what it reads, serve the API.
 
-The gateway (pstg.gateway) starts in order — database (schema check, catalog sync), writer,
-live cache, poller, API — and stops backwards, flushing the writer before the process exits.
-This command adds logging of samples and events, and the signal handling.
+The gateway (pstg.service.gateway) starts in order — station lock, the API's socket, database
+(schema check, catalog sync), pipeline, poll loops, API — and stops backwards, flushing
+storage before the process exits. This command sets up logging and signals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
-from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,13 +19,15 @@ import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.config_option import load_or_fail
-from pstg.model import Event, Quality, Sample
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
-    from pstg.gateway import Gateway
+    from pstg.logs import LogQueue
+    from pstg.service.gateway import Gateway
 
 log = logging.getLogger("pstg.run")
+
+LEVELS = ("debug", "info", "warning", "error")
 
 
 @app.command()
@@ -37,38 +39,78 @@ def run(
         float | None,
         typer.Option(help="Stop after this many seconds (default: run until SIGINT/SIGTERM)."),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Log only changes of quality, not every sample.")
-    ] = False,
     api: Annotated[
         bool, typer.Option("--api/--no-api", help="Serve the REST API (api.host:api.port).")
     ] = True,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="Least severity logged: debug, info, warning or error.",
+            case_sensitive=False,
+        ),
+    ] = "info",
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json (one object per line).")
+    ] = "text",
+    log_samples: Annotated[
+        bool, typer.Option("--log-samples", help="Also log every reading (very verbose).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
+    ] = False,
 ) -> None:
     """Run the gateway: poll every device, store samples and events, serve the API.
 
     The database must be at the current schema (`pstg migrate`). While it is unreachable,
-    samples wait in an on-disk spool and are written when it returns.
+    samples wait in an on-disk spool and are written when it returns. Events (devices
+    connecting and lost, alarms, spool use) are logged; readings only with --log-samples.
     """
+    level = "warning" if quiet else log_level.lower()
+    if level not in LEVELS:
+        fail(f"--log-level must be one of {', '.join(LEVELS)}, not {log_level!r}")
+    if log_format not in ("text", "json"):
+        fail(f"--log-format must be text or json, not {log_format!r}")
     station = load_or_fail(config)
     if not any(device.enabled for device in station.devices):
         fail(f"{config}: no enabled devices to poll")
-    gateway = open_gateway_or_fail(station, config, serve_api=api, quiet=quiet)
-    with one_line_errors():
-        asyncio.run(serve(gateway, duration=duration))
+    logs = start_logging(level, log_format)
+    try:
+        gateway = open_gateway_or_fail(station, config, serve_api=api, log_samples=log_samples)
+        with one_line_errors():
+            asyncio.run(serve(gateway, duration=duration))
+    finally:
+        logs.stop()
+
+
+def start_logging(level: str, log_format: str) -> LogQueue:
+    """Logging through a bounded queue (pstg.logs): output never blocks the service."""
+    from pstg.cli.app import options
+    from pstg.logs import configure
+
+    chosen = "debug" if options.debug else level
+    logs = configure(chosen, "json" if log_format == "json" else "text")
+    if not options.debug:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        # pymodbus logs every failed request at ERROR; our poller reports failures itself.
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    return logs
 
 
 def open_gateway_or_fail(
-    station: StationConfig, config: Path, *, serve_api: bool, quiet: bool
+    station: StationConfig, config: Path, *, serve_api: bool, log_samples: bool = False
 ) -> Gateway:
-    """A gateway whose database is open and checked, or a one-line failure."""
+    """A gateway that holds the station's lock, its API socket and a checked database, or a
+    one-line failure."""
     import sqlalchemy as sa
 
-    from pstg.gateway import Gateway
+    from pstg.errors import PstgError
+    from pstg.service.gateway import Gateway
     from pstg.storage.database import DatabaseUrlError, database_url
     from pstg.storage.migrate import SchemaOutOfDate
 
     gateway = Gateway(
-        station, config, serve_api=serve_api, on_samples=SampleLog(quiet), on_event=log_event
+        station, config, serve_api=serve_api, log_samples=log_samples, config_name=str(config)
     )
     try:
         where = str(database_url(station, config))
@@ -77,6 +119,8 @@ def open_gateway_or_fail(
         fail(f"{config}: storage.url: {exc}")
     except SchemaOutOfDate as exc:
         fail(str(exc))
+    except PstgError as exc:
+        fail(exc.message)
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0]
         fail(f"cannot open the database {where}: {reason}")
@@ -84,17 +128,22 @@ def open_gateway_or_fail(
 
 
 async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -> None:
-    """Run `gateway` until SIGINT/SIGTERM or `duration`, then stop it cleanly."""
+    """Run `gateway` until SIGINT/SIGTERM or `duration`, then stop it cleanly.
+
+    A second signal while stopping exits at once, without waiting for the final flush."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            stderr.print("second signal: exiting now, without the final flush")
+            os._exit(130)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     try:
-        try:
-            await gateway.start()
-        except OSError as exc:
-            await gateway.stop()
-            fail(str(exc))
+        await gateway.start()
         storage = gateway.storage
         assert storage is not None
         api = f", API on {gateway.url}" if gateway.serve_api else ""
@@ -106,39 +155,14 @@ async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -
             stderr.print(banner)
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=duration)
+        stderr.print("stopping: flushing what was read")
         await gateway.stop()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     stats = storage.writer.stats
     stderr.print(
-        f"stopped: {stats.stored} sample(s) stored, {stats.suppressed} unchanged not stored"
+        f"stopped: {stats.stored} sample(s) stored, "
+        f"{gateway.report.suppressed} unchanged not stored"
         + (f", {storage.writer.spool.rows} waiting in the spool" if stats.spooled else "")
     )
-
-
-class SampleLog:
-    """Logs samples: every one, or with --quiet only changes of quality."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.last_quality: dict[str, Quality] = {}
-
-    def __call__(self, batch: Sequence[Sample]) -> None:
-        for sample in batch:
-            changed = self.last_quality.get(sample.tag) is not sample.quality
-            self.last_quality[sample.tag] = sample.quality
-            if self.quiet and not changed:
-                continue
-            log.info("%s", format_sample(sample))
-
-
-def log_event(event: Event) -> None:
-    log.warning("event %s %s: %s", event.kind.value, event.source, event.message)
-
-
-def format_sample(sample: Sample) -> str:
-    value = "-" if sample.value is None else sample.value
-    reason = f" ({sample.reason.value})" if sample.reason.value else ""
-    ts = sample.ts.isoformat(timespec="milliseconds")
-    return f"{ts} {sample.tag}={value} {sample.quality.value}{reason}"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pstg.cli.app import app, fail, stderr
+from pstg.files import write_private
 
 
 @app.command()
@@ -43,7 +44,7 @@ def seed(
         fail(f"{output} exists; use --force to overwrite it")
     text = seed_config_text(SeedOptions(host=host, port=port, unit_id=unit, database_url=database))
     try:
-        output.write_text(text, encoding="utf-8")
+        write_private(output, text)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
     stderr.print(

@@ -17,7 +17,7 @@ Two levels:
 Every failure is a `CodecError` (a ValueError). See docs/codec.md for the user-facing rules.
 """
 
-from pstg.codec.block import BlockDecoder
+from pstg.codec.block import BlockDecoder, Member
 from pstg.codec.decoded import NO_READING, Decoded
 from pstg.codec.errors import CodecError
 from pstg.codec.raw import RawValue, decode_words, encode_value
@@ -28,6 +28,7 @@ __all__ = [
     "BlockDecoder",
     "CodecError",
     "Decoded",
+    "Member",
     "RawValue",
     "TagCodec",
     "compile_tag",

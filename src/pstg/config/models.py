@@ -57,6 +57,21 @@ class StorageConfig(_Strict):
         return value
 
 
+class PollerConfig(_Strict):
+    """How polling runs."""
+
+    workers: Literal["auto"] | int = Field(default="auto")
+    """Worker processes for the poll loops: 0 polls in the main process; `auto` does so for
+    a small station and uses the cores when the load needs them (see docs/performance.md)."""
+
+    @field_validator("workers")
+    @classmethod
+    def _worker_range(cls, value: Literal["auto"] | int) -> Literal["auto"] | int:
+        if value != "auto" and not 0 <= value <= 64:
+            raise ValueError("workers must be auto or a number from 0 to 64")
+        return value
+
+
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -301,6 +316,7 @@ class StationConfig(_Strict):
 
     station: StationInfo
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    poller: PollerConfig = Field(default_factory=PollerConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     devices: list[DeviceConfig] = Field(default_factory=list)
     alarms: list[AlarmConfig] = Field(default_factory=list)

@@ -2,7 +2,8 @@
 
 Each device runs in its own task so a dead or slow device never delays the others. Devices on a
 shared line are serialized by their driver's link; a dead unit there is backed off so its
-timeouts cannot starve its neighbours.
+timeouts cannot starve its neighbours. Each cycle hands one `Batch` to the output: a row per
+tag, decoded block by block into columns, bad rows with the reason for blocks that failed.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import random
 import time
 from collections.abc import Sequence
 
-from pstg.codec import BlockDecoder, TagCodec, compile_tag
+from pstg.batch import Batch
+from pstg.codec import BlockDecoder, Member, TagCodec, compile_tag
 from pstg.config.models import DeviceConfig
 from pstg.drivers.base import ConnectionState, Driver
 from pstg.drivers.errors import DriverError, FailureKind, is_link_failure
 from pstg.drivers.planner import ReadBlock, ReadPlan, plan_device
-from pstg.model import Event, EventKind, Quality, QualityReason, Sample, utc_now
+from pstg.model import Event, EventKind, QualityReason, utc_now
 from pstg.poller.backoff import Backoff
 from pstg.poller.output import PollOutput
 from pstg.poller.schedule import next_tick
@@ -28,8 +30,16 @@ from pstg.poller.stats import DeviceStats, LinkStatus
 log = logging.getLogger(__name__)
 
 
+def _now_micros() -> int:
+    return time.time_ns() // 1000
+
+
 class DeviceLoop:
-    """Polls one device forever (until cancelled), emitting samples and link events."""
+    """Polls one device until stopped, emitting a batch per cycle and link events.
+
+    `first_index` is the tag-table index of the device's first tag (pstg.config.tag_table):
+    the device's tags are numbered from there in config order.
+    """
 
     def __init__(
         self,
@@ -37,6 +47,7 @@ class DeviceLoop:
         driver: Driver,
         output: PollOutput,
         *,
+        first_index: int = 0,
         plan: ReadPlan | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -47,11 +58,17 @@ class DeviceLoop:
         self.codecs: dict[str, TagCodec] = {
             tag.name: compile_tag(tag, device) for tag in device.tags
         }
+        index_of = {tag.name: first_index + n for n, tag in enumerate(device.tags)}
         self._decoders = [
             BlockDecoder(
                 block.count,
                 [
-                    (tag.name, tag.address - block.address, self.codecs[tag.name])
+                    Member(
+                        tag.name,
+                        index_of[tag.name],
+                        tag.address - block.address,
+                        self.codecs[tag.name],
+                    )
                     for tag in block.tags
                 ],
             )
@@ -59,13 +76,15 @@ class DeviceLoop:
         ]
         self.stats = DeviceStats(device_id=device.id)
         self._backoff = Backoff(device.backoff_initial, device.backoff_max, rng=rng)
+        self.stopping = False
+        """Set by the poller to stop: the loop ends at its next step, cancelled or not."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.device.poll_interval
         start = loop.time()
         index = 0
-        while True:
+        while not self.stopping:
             delay = await self.poll_once()
             now = loop.time()
             if delay > 0:
@@ -86,6 +105,8 @@ class DeviceLoop:
                     )
                 index, wake = tick.index, tick.at
             self.stats.retry_in = max(0.0, wake - now) if delay > 0 else None
+            if self.stopping:
+                return
             await asyncio.sleep(max(0.0, wake - loop.time()))
 
     async def poll_once(self) -> float:
@@ -96,7 +117,7 @@ class DeviceLoop:
         stats = self.stats
         stats.cycles += 1
         stats.last_poll_at = utc_now()
-        batch: list[Sample] = []
+        parts: list[Batch] = []
         answered = False
         link_failure: DriverError | None
         try:
@@ -105,38 +126,41 @@ class DeviceLoop:
         except DriverError as exc:
             self._record_failure(exc)
             link_failure = exc
-            for block in self.plan.blocks:
-                self._bad_block(block, exc.quality_reason, batch)
+            ts = _now_micros()
+            parts.extend(decoder.bad(ts, exc.quality_reason) for decoder in self._decoders)
         else:
-            answered, link_failure = await self._read_plan(batch)
+            answered, link_failure = await self._read_plan(parts)
         stats.last_cycle_duration = time.perf_counter() - began
+        batch = Batch.concat(parts)
         stats.samples += len(batch)
-        self.output.emit_samples(batch)
+        if len(batch):
+            self.output.emit_batch(batch)
         if link_failure is not None and not answered:
             return self._link_down(link_failure)
         self._link_up()
         return 0.0
 
-    async def _read_plan(self, batch: list[Sample]) -> tuple[bool, DriverError | None]:
+    async def _read_plan(self, parts: list[Batch]) -> tuple[bool, DriverError | None]:
         """Read and decode every block; returns whether the device answered at all, and the
         failure that says the link is broken, if one did."""
         blocks = self.plan.blocks
+        decoders = self._decoders
         answered = False
         for position, block in enumerate(blocks):
             try:
                 words = await self._read(block)
             except DriverError as exc:
                 self._record_failure(exc)
+                ts = _now_micros()
                 if is_link_failure(exc):
                     # the rest of the cycle would fail the same way: mark it bad at once
-                    for rest in blocks[position:]:
-                        self._bad_block(rest, exc.quality_reason, batch)
+                    parts.extend(d.bad(ts, exc.quality_reason) for d in decoders[position:])
                     return answered, exc
                 answered = True  # an exception or a garbled answer: the device is there
-                self._bad_block(block, exc.quality_reason, batch)
+                parts.append(decoders[position].bad(ts, exc.quality_reason))
             else:
                 answered = True
-                self._decode_block(position, words, batch)
+                parts.append(self._decode_block(position, words))
         return answered, None
 
     async def _read(self, block: ReadBlock) -> Sequence[int]:
@@ -148,16 +172,18 @@ class DeviceLoop:
         self.stats.responses += 1
         return words
 
-    def _decode_block(self, position: int, words: Sequence[int], batch: list[Sample]) -> None:
-        ts = utc_now()  # when the response arrived
-        self.stats.last_success_at = ts
-        for name, exc in self._decoders[position].decode_into(words, ts, batch):
+    def _decode_block(self, position: int, words: Sequence[int]) -> Batch:
+        ts = _now_micros()  # when the response arrived
+        self.stats.last_success_at = utc_now()
+        batch, failures = self._decoders[position].decode(words, ts)
+        for name, exc in failures:
             log.warning("%s: cannot decode %s: %s", self.device.id, name, exc)
+        return batch
 
-    @staticmethod
-    def _bad_block(block: ReadBlock, reason: QualityReason, batch: list[Sample]) -> None:
-        ts = utc_now()
-        batch.extend(Sample(tag.name, ts, None, Quality.BAD, reason) for tag in block.tags)
+    def bad_batch(self, reason: QualityReason) -> Batch:
+        """Every tag of the device bad for `reason`, now (the end-of-data marker at a stop)."""
+        ts = _now_micros()
+        return Batch.concat([decoder.bad(ts, reason) for decoder in self._decoders])
 
     def _record_failure(self, exc: DriverError) -> None:
         stats = self.stats

@@ -1,47 +1,44 @@
-"""Where the poll loops deliver: bounded queues that later stages (writer, alarms) consume.
+"""Where the poll loops deliver: anything with `emit_batch` and `emit_event`.
 
-The poll loops never wait on a consumer. If a consumer falls so far behind that a queue fills,
-the batch is counted and logged as dropped rather than stalling every device's schedule.
+The poll loops call their output synchronously after each cycle and never wait on it: in the
+gateway the output is the pipeline (pstg.pipeline), whose stages only queue or update memory;
+in a worker process it is the channel to the main process; in tests and tools a
+`CollectingOutput`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Sequence
+from typing import Protocol
 
-from pstg.model import Event, Sample
-
-log = logging.getLogger(__name__)
-
-DEFAULT_QUEUE_BATCHES = 10_000
+from pstg.batch import Batch
+from pstg.model import Event
 
 
-class PollOutput:
-    def __init__(self, maxsize: int = DEFAULT_QUEUE_BATCHES) -> None:
-        self.samples: asyncio.Queue[Sequence[Sample]] = asyncio.Queue(maxsize)
-        self.events: asyncio.Queue[Event] = asyncio.Queue(maxsize)
-        self.dropped_batches = 0
-        self.dropped_events = 0
+class PollOutput(Protocol):
+    """The receiving end of the poll loops."""
 
-    def emit_samples(self, batch: Sequence[Sample]) -> None:
-        if not batch:
-            return
-        try:
-            self.samples.put_nowait(batch)
-        except asyncio.QueueFull:
-            self.dropped_batches += 1
-            if self.dropped_batches == 1 or self.dropped_batches % 1000 == 0:
-                log.error(
-                    "sample queue full (%d batches): consumer is not keeping up, "
-                    "%d batches dropped so far",
-                    self.samples.maxsize,
-                    self.dropped_batches,
-                )
+    def emit_batch(self, batch: Batch) -> None:
+        """One device's poll cycle: a row per tag (bad rows for the blocks that failed)."""
 
     def emit_event(self, event: Event) -> None:
-        try:
-            self.events.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped_events += 1
-            log.error("event queue full: dropped %s for %s", event.kind, event.source)
+        """A device connected, disconnected ..."""
+
+
+class CollectingOutput:
+    """Keeps everything in lists, for tests, benchmarks and one-shot tools."""
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+        self.events: list[Event] = []
+
+    def emit_batch(self, batch: Batch) -> None:
+        self.batches.append(batch)
+
+    def emit_event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def take(self) -> tuple[list[Batch], list[Event]]:
+        """What arrived since the last call."""
+        batches, self.batches = self.batches, []
+        events, self.events = self.events, []
+        return batches, events

@@ -1,58 +1,115 @@
-"""The poller: one DeviceLoop task per enabled device, sharing links through a DriverContext."""
+"""The poller: one DeviceLoop task per enabled device, sharing links through a DriverContext.
+
+Stopping is bounded. pymodbus 3.16 awaits each response with `asyncio.wait_for`, which on
+Python 3.11 swallows a cancellation that arrives in the same loop iteration as the response:
+one `cancel()` is not enough to stop a busy loop. So `stop()` sets each loop's stop flag
+(checked between steps), cancels again and again until every task is done, closes the
+connections when the deadline nears (a request waiting on a closed line fails at once), and
+gives up on stragglers after the deadline, saying so.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 
 from pstg.config.models import StationConfig
+from pstg.config.tag_table import DeviceTags, TagTable
 from pstg.drivers.base import DriverContext
 from pstg.drivers.registry import create_driver
 from pstg.poller.device_loop import DeviceLoop
-from pstg.poller.output import PollOutput
+from pstg.poller.output import CollectingOutput, PollOutput
 from pstg.poller.stats import DeviceStats
 
 log = logging.getLogger(__name__)
 
 RESTART_DELAY = 5.0  # seconds before a crashed device loop is started again
+STOP_DEADLINE = 5.0  # seconds `stop()` waits for the loops before abandoning them
+_RECANCEL_EVERY = 0.05
 
 
 class Poller:
-    """Starts, supervises and stops the device loops of a station.
+    """Starts, supervises and stops the device loops of some devices.
 
-    Use as `async with Poller(config) as poller:` and consume `poller.output`.
+    `devices` are the devices to poll with their place in the station's tag table (all of a
+    station's enabled devices, or a worker process's share). Use as
+    `async with Poller.for_station(config, output) as poller:`.
     """
 
-    def __init__(self, config: StationConfig, output: PollOutput | None = None) -> None:
-        self.config = config
-        self.output = output or PollOutput()
+    def __init__(self, devices: Sequence[DeviceTags], output: PollOutput) -> None:
+        self.devices = [entry for entry in devices if entry.device.enabled]
+        self.output = output
         self.context = DriverContext()
         self.loops: dict[str, DeviceLoop] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        for entry in devices:
+            if not entry.device.enabled:
+                log.info("%s: disabled in config, not polled", entry.device.id)
+
+    @classmethod
+    def for_station(
+        cls,
+        config: StationConfig,
+        output: PollOutput | None = None,
+        *,
+        tags: TagTable | None = None,
+    ) -> Poller:
+        """A poller for every enabled device of `config` (output: a CollectingOutput)."""
+        table = tags if tags is not None else TagTable.from_config(config)
+        return cls(list(table.devices.values()), output or CollectingOutput())
 
     @property
     def stats(self) -> dict[str, DeviceStats]:
         return {device_id: loop.stats for device_id, loop in self.loops.items()}
 
-    async def start(self) -> None:
-        for device in self.config.devices:
-            if not device.enabled:
-                log.info("%s: disabled in config, not polled", device.id)
-                continue
+    def build(self) -> None:
+        """Create the drivers and loops (compiles every tag; blocking, CPU only)."""
+        for entry in self.devices:
+            device = entry.device
             driver = create_driver(device, self.context)
-            self.loops[device.id] = DeviceLoop(device, driver, self.output)
+            self.loops[device.id] = DeviceLoop(device, driver, self.output, first_index=entry.first)
+
+    async def start(self) -> None:
+        if not self.loops:
+            self.build()
         for device_loop in self.loops.values():
             task = asyncio.create_task(
                 self._supervise(device_loop), name=f"poll:{device_loop.device.id}"
             )
             self._tasks.append(task)
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop(self, deadline: float = STOP_DEADLINE) -> None:
+        """Stop every loop within about `deadline` seconds, then close the connections."""
+        for device_loop in self.loops.values():
+            device_loop.stopping = True
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + deadline
+        pending = {task for task in self._tasks if not task.done()}
+        closed = False
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=_RECANCEL_EVERY)
+            if pending and not closed and loop.time() > give_up - deadline / 2:
+                # Half the time is gone: pull the lines from under the stuck requests.
+                closed = True
+                await self._close_drivers()
+            if pending and loop.time() > give_up:
+                log.error(
+                    "%d poll loop(s) did not stop within %.0fs: %s",
+                    len(pending),
+                    deadline,
+                    ", ".join(sorted(task.get_name() for task in pending)[:10]),
+                )
+                break
         self._tasks.clear()
+        if not closed:
+            await self._close_drivers()
+        await self.context.aclose()
+
+    async def _close_drivers(self) -> None:
         for device_loop in self.loops.values():
             try:
                 await device_loop.driver.close()
@@ -76,7 +133,7 @@ class Poller:
     async def _supervise(device_loop: DeviceLoop) -> None:
         # A bug in one device's loop (a decoder crash, an unexpected driver error) must not take
         # the other devices down: log it and start that loop again after a pause.
-        while True:
+        while not device_loop.stopping:
             try:
                 await device_loop.run()
             except asyncio.CancelledError:

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from pstg.files import create_private
+
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
 
@@ -82,7 +84,9 @@ def create_engine(
         url = parse_database_url(url)
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # The database holds the JWT secret and password hashes: readable by its owner only.
+        # SQLite gives the -wal and -shm files the mode of the database file.
+        create_private(Path(url.database))
         engine = sa.create_engine(url, **kwargs)
 
         def tune(dbapi_connection: Any, _record: Any) -> None:

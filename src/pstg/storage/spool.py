@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
+from pstg.files import create_private
 from pstg.storage.rows import StoredRow
 
 logger = logging.getLogger("pstg.storage")
@@ -115,6 +116,7 @@ class Spool:
         self._dropping = False
         path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit: every statement is its own transaction, which is exactly a batch.
+        create_private(path)  # it holds readings: 0600, and its -wal/-shm files inherit that
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         try:
             self._batches, self._rows = self._open_schema()

@@ -1,0 +1,266 @@
+"""The gateway: sources -> pipeline -> sinks, the API beside them, started and stopped in order.
+
+    open()   (blocking)  instance lock -> the API's socket -> database (schema check, catalog)
+    start()              alarm states restored -> live view warmed from the database ->
+                         pipeline (storage, alarms, live, log sinks) -> gap marker if the last
+                         run crashed -> sources (poll loops) -> API
+    stop()               API -> sources (bounded) -> end-of-data marker -> sinks closed in
+                         reverse (storage last: everything flushed) -> lock released
+
+`pstg run` and `pstg demo` both use it; tests run it in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from pstg.alarms.engine import AlarmEngine
+from pstg.alarms.service import AlarmService
+from pstg.api.app import create_app
+from pstg.api.context import ApiContext
+from pstg.auth.secret import load_or_create_secret
+from pstg.auth.service import AuthService
+from pstg.batch import Batch
+from pstg.config.models import StationConfig
+from pstg.config.tag_table import DeviceTags, TagTable
+from pstg.files import warn_if_readable
+from pstg.metrics import Metrics
+from pstg.model import Event, EventKind, QualityReason, Sample, utc_now
+from pstg.pipeline import Pipeline
+from pstg.poller.service import Poller
+from pstg.poller.stats import DeviceStats
+from pstg.poller.workers import WorkerPool, plan_workers, worker_count
+from pstg.processing.markers import not_read
+from pstg.processing.report_by_exception import ReportByException
+from pstg.service.http_server import ApiServer, listen
+from pstg.service.instance_lock import InstanceLock, acquire
+from pstg.sinks.live import LiveCache
+from pstg.sinks.registry import SinkContext, build_sinks
+from pstg.storage.database import database_url
+from pstg.storage.queries import latest
+from pstg.storage.service import Storage, open_storage
+from pstg.times import to_micros
+
+log = logging.getLogger("pstg.gateway")
+
+class Gateway:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        config_path: Path,
+        *,
+        serve_api: bool = True,
+        log_samples: bool = False,
+        config_name: str | None = None,
+    ) -> None:
+        """`config_name`: the config file as the user named it, for messages."""
+        self.config = config
+        self.config_path = config_path
+        self.config_name = config_name or str(config_path)
+        self.serve_api = serve_api
+        self.log_samples = log_samples
+        self.tags = TagTable.from_config(config)
+        self.report = ReportByException(
+            heartbeat=config.storage.heartbeat, deadbands=self.tags.deadbands
+        )
+        self.live = LiveCache(self.tags)
+        self.storage: Storage | None = None
+        self.alarms: AlarmService | None = None
+        self.pipeline: Pipeline | None = None
+        self.source: Poller | WorkerPool | None = None
+        """What polls: the poll loops in this process, or worker processes."""
+        self.context: ApiContext | None = None
+        self._lock: InstanceLock | None = None
+        self._socket: socket.socket | None = None
+        self._api: ApiServer | None = None
+
+    @property
+    def url(self) -> str:
+        api = self.config.api
+        return f"http://{api.host}:{api.port}"
+
+    # --- start ---------------------------------------------------------------------------
+
+    def open(self) -> Storage:
+        """The blocking part of the start: take the station's lock, open the API's socket,
+        connect to the database, check the schema and sync the catalog.
+
+        Raises InstanceLocked, ApiPortUnavailable, SchemaOutOfDate, DatabaseUrlError or
+        SQLAlchemy's OperationalError; whatever was taken before the failure is released."""
+        try:
+            url = database_url(self.config, self.config_path)
+            self._lock = acquire(url, self.config.station.id)
+            if self.serve_api:
+                api = self.config.api
+                self._socket = listen(api.host, api.port, where=f"api.port in {self.config_name}")
+            self.storage = open_storage(self.config, self.config_path)
+        except BaseException:
+            self._release()
+            raise
+        warn_if_readable(self.config_path, "the station config")
+        if url.get_backend_name() == "sqlite" and url.database is not None:
+            warn_if_readable(Path(url.database), "the database")
+        warn_if_readable(self.storage.writer.spool.path, "the spool")
+        return self.storage
+
+    async def start(self) -> None:
+        storage = self.storage if self.storage is not None else await asyncio.to_thread(self.open)
+        try:
+            await self._start(storage)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, storage: Storage) -> None:
+        self.alarms = AlarmService(
+            storage.engine, storage.catalog.station_id, AlarmEngine(self.config)
+        )
+        restored = await asyncio.to_thread(self.alarms.load)
+        if restored:
+            log.info("alarm states restored: %d", restored)
+        gap = await asyncio.to_thread(self._warm_up, storage)
+        pipeline = self.pipeline = Pipeline(
+            self.tags,
+            build_sinks(
+                SinkContext(
+                    config=self.config,
+                    tags=self.tags,
+                    live=self.live,
+                    emit=self._emit,
+                    storage=storage,
+                    alarms=self.alarms,
+                    log_samples=self.log_samples,
+                )
+            ),
+            report=self.report,
+        )
+        await pipeline.start()
+        self._event(
+            EventKind.CONFIG_LOADED,
+            str(self.config_path),
+            f"{len(self.config.devices)} device(s), {len(self.tags)} tag(s), "
+            f"{len(self.config.alarms)} alarm(s)",
+        )
+        self._event(EventKind.SERVICE_STARTED, "gateway", f"PSTG {_version()} started")
+        if gap is not None:
+            missing, since = gap
+            pipeline.emit_batch(missing)
+            self._event(
+                EventKind.SERVICE_STARTED,
+                "gateway",
+                f"the previous run ended without a clean stop: {len(missing)} tag(s) marked "
+                f"not read from {since.isoformat()}",
+            )
+        devices = list(self.tags.devices.values())
+        workers = worker_count(self.config.poller.workers, self.config.devices)
+        if workers:
+            self.source = WorkerPool(
+                plan_workers(devices, workers), pipeline, on_worker_lost=self._worker_lost
+            )
+        else:
+            self.source = Poller(devices, pipeline)
+        await self.source.start()
+        if self._socket is not None:
+            await self._start_api(storage, self._socket)
+
+    def _warm_up(self, storage: Storage) -> tuple[Batch, datetime] | None:
+        """Fill the live view from the last stored samples; when the last run did not end
+        with its stop marker (a crash, a kill), the marker batch to write now and its time."""
+        ids = storage.catalog.tag_ids
+        names = {tag_id: name for name, tag_id in ids.items()}
+        stored = latest(storage.engine, list(ids.values()))
+        self.live.update(
+            Sample(names[tag_id], point.ts, point.value, point.quality, point.reason)
+            for tag_id, point in stored.items()
+        )
+        open_ended = [
+            self.tags.index(names[tag_id])
+            for tag_id, point in stored.items()
+            if point.reason is not QualityReason.STOPPED and names[tag_id] in self.tags
+        ]
+        if not open_ended:
+            return None
+        last = max(point.ts for point in stored.values())
+        return not_read(self.tags, QualityReason.STOPPED, to_micros(last) + 1, open_ended), last
+
+    async def _start_api(self, storage: Storage, sock: socket.socket) -> None:
+        secret = await asyncio.to_thread(load_or_create_secret, storage.engine)
+        writer = storage.writer
+        self.context = ApiContext(
+            engine=storage.engine,
+            config=self.config,
+            station_id=storage.catalog.station_id,
+            tag_ids=storage.catalog.tag_ids,
+            auth=AuthService(storage.engine, secret=secret),
+            metrics=Metrics(self.device_stats, lambda: writer.stats),
+            live=self.live,
+            device_stats=self.device_stats,
+            writer_stats=lambda: writer.stats,
+            alarms=self.alarms,
+        )
+        self._api = ApiServer(create_app(self.context), sock)
+        self._socket = None  # the server owns it now
+        await self._api.start()
+
+    def device_stats(self) -> Mapping[str, DeviceStats]:
+        """Poll statistics per device id."""
+        return self.source.stats if self.source is not None else {}
+
+    def _worker_lost(self, devices: Sequence[DeviceTags]) -> None:
+        if self.pipeline is None:
+            return
+        indexes = [e.first + n for e in devices for n in range(e.count)]
+        ts = to_micros(utc_now())
+        self.pipeline.emit_batch(not_read(self.tags, QualityReason.STOPPED, ts, indexes))
+
+    # --- stop ----------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        api, self._api = self._api, None
+        if api is not None:
+            await api.stop()
+        source, self.source = self.source, None
+        if source is not None:
+            await source.stop()
+        pipeline = self.pipeline
+        if pipeline is not None:
+            pipeline.end_of_data(QualityReason.STOPPED)
+            self._event(EventKind.SERVICE_STOPPED, "gateway", "stopped")
+            await pipeline.close()
+            self.pipeline = None
+        elif self.storage is not None:
+            await self.storage.close()
+        self._release()
+
+    def _release(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+    # --- events --------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        if self.pipeline is not None:
+            self.pipeline.emit_event(event)
+
+    def _event(self, kind: EventKind, source: str, message: str) -> None:
+        self._emit(Event(utc_now(), kind, source, message))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pstg")
+    except PackageNotFoundError:
+        return "(development)"
