@@ -237,11 +237,14 @@ class ChangingServers:
 
     def counts(self) -> ServedCounts:
         devices: list[DeviceCounts] = [DeviceCounts()] * len(self.ports)
-        for pipe in self._pipes:
-            pipe.send("counts")
-        for group, pipe in zip(self._groups, self._pipes, strict=True):
-            for device, counts in zip(group, pipe.recv(), strict=True):
-                devices[device] = counts
+        try:
+            for pipe in self._pipes:
+                pipe.send("counts")
+            for group, pipe in zip(self._groups, self._pipes, strict=True):
+                for device, counts in zip(group, pipe.recv(), strict=True):
+                    devices[device] = counts
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"a benchmark server process ended unexpectedly ({exc!r})") from exc
         return ServedCounts(tuple(devices))
 
     def close(self) -> None:
