@@ -77,6 +77,8 @@ REQUESTS_PER_SERVER_PROCESS = 1500
 """Polls/s one server process takes in --server-processes auto (pymodbus saturates a core at
 about 4-5k requests/s; this keeps each server process well below that)."""
 SAMPLE_EVERY = 0.5
+WARNINGS_KEPT = 5
+"""Warning lines of the gateway's log kept in the results (the first ones)."""
 
 
 class GatewayFailed(Exception):
@@ -138,7 +140,9 @@ class Run:
         result.left_processes = self.gateway.leftovers()
         result.rss_peak_mb = self.meter.peak_rss / 1e6
         lines = self.gateway.log_lines()
-        result.warning_log_lines = sum(1 for line in lines if WARNING_LINE.search(line))
+        warnings = [line for line in lines if WARNING_LINE.search(line)]
+        result.warning_log_lines = len(warnings)
+        result.first_warnings = warnings[:WARNINGS_KEPT]
         result.exit_code = self.gateway.exit_code()
         if not options.null_sink:
             self.after_exit(self.servers.counts())

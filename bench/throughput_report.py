@@ -69,6 +69,7 @@ class Result:
     """Polls half an interval or more after the expected time (busy event loop, or a skip)."""
     overrun_log_lines: int | None = None
     warning_log_lines: int | None = None
+    first_warnings: list[str] = field(default_factory=list)
     backlog_start_s: float | None = None
     """Values polled but not stored at the start of the window, in seconds of load."""
     backlog_s: float | None = None
@@ -165,6 +166,9 @@ def print_tables(results: list[Result], options: argparse.Namespace) -> None:
             print(f"\n{r.label}: {r.error}")
         elif r.left_processes:
             print(f"\n{r.label}: {r.left_processes} gateway process(es) outlived it (killed)")
+        if r.warning_log_lines:
+            print(f"\n{r.label}: {r.warning_log_lines} warning line(s) in the gateway's log:")
+            print("\n".join(f"    {line}" for line in r.first_warnings))
 
 
 def _flushed(flushed: bool | None) -> str:
