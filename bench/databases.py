@@ -31,21 +31,29 @@ def sqlite_database() -> Iterator[str]:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
+def empty_postgres_database(server_url: str = POSTGRES_SERVER) -> Iterator[str]:
+    """A new database without tables on the server of `server_url` (its database part is only
+    where to connect for CREATE/DROP DATABASE), dropped at the end even with clients left."""
     name = f"pstg_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        engine = create_engine(url)
-        upgrade(engine)
-        engine.dispose()
         yield url
     finally:
         with server.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         server.dispose()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    with empty_postgres_database() as url:
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def backends(which: str) -> list[tuple[str, Callable[[], AbstractContextManager[str]]]]:

@@ -1,0 +1,1 @@
+"""The benchmarks' own load generators, whose counts their verdicts rest on."""
