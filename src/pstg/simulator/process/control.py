@@ -44,6 +44,7 @@ class LevelController:
 
     @property
     def lead_pump(self) -> int:
+        """The number of the pump that starts first."""
         return self.rotation[0]
 
     def set_lead(self, number: int) -> None:

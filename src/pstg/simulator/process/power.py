@@ -25,10 +25,12 @@ class PowerSupply:
 
     @property
     def on_generator(self) -> bool:
+        """The generator carries the station (the mains are down)."""
         return not self.mains_ok and self.generator_running
 
     @property
     def available(self) -> bool:
+        """Some supply is there: mains or generator."""
         return self.mains_ok or self.generator_running
 
     def lose_mains(self, now: float) -> None:
@@ -38,6 +40,7 @@ class PowerSupply:
         self._outage_ends_at = now + self._design.power_outage_duration
 
     def restore_mains(self, now: float) -> None:
+        """The mains are back at `now`; the generator starts its cooldown."""
         self.mains_ok = True
         self._mains_back_at = now
         self._outage_ends_at = None

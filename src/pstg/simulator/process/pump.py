@@ -105,6 +105,7 @@ class Pump:
             self._commanded_since = now
 
     def stop(self) -> None:
+        """Drop the run command; the pump stops now."""
         self.commanded = False
         self.running = False
 
