@@ -5,8 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from pstg.simulator import hydraulics
-from pstg.simulator.process import StationDesign
+from pstg.simulator.process import StationDesign, hydraulics
 
 DESIGN = StationDesign()
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pstg.simulator.inflow import DAY, HOUR, InflowModel, MaintenanceVisits, storm_shape
 from pstg.simulator.process import StationDesign
+from pstg.simulator.process.inflow import DAY, HOUR, InflowModel, MaintenanceVisits, storm_shape
 
 DESIGN = StationDesign()
 MIDNIGHT = datetime(2026, 1, 5, tzinfo=UTC)

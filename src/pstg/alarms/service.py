@@ -25,7 +25,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from pstg.alarms.engine import AlarmEngine, Transition
+from pstg.alarms.engine import AlarmEngine
+from pstg.alarms.model import Transition
 from pstg.alarms.tables import alarm_journal, alarm_states
 from pstg.audit import Actor, AuditEntry, record
 from pstg.model import Event, EventKind, Sample, utc_now

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pstg.simulator.process import StationDesign
+    from pstg.simulator.process.design import StationDesign
 
 DAY = 86_400.0
 HOUR = 3_600.0
