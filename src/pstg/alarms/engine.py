@@ -98,7 +98,7 @@ class AlarmEngine:
     def watched_tags(self) -> frozenset[str]:
         """The tags whose readings `process` looks at (values, feedback, suppression, and for
         comm_loss every tag of the device)."""
-        return frozenset(self._routes)
+        return self._index.tags()
 
     def alarms(self) -> list[Alarm]:
         """Every alarm (copies), in config order."""

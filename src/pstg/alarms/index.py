@@ -27,6 +27,10 @@ class TagIndex:
         """Send the samples of `tag` to `handler` too (after those added before)."""
         self._handlers.setdefault(tag, []).append(handler)
 
+    def tags(self) -> frozenset[str]:
+        """Every tag some handler listens to."""
+        return frozenset(self._handlers)
+
     def dispatch(self, samples: Iterable[Sample]) -> list[Transition]:
         """Hand every sample to its tag's handlers; the transitions, in sample order."""
         out: list[Transition] = []
