@@ -69,10 +69,8 @@ FLUSH_SLACK_S = 1.0
 or just after one of the writer's flushes (every second, sooner when its batch is full), so the
 difference of two counts is off by up to one flush. At the issue's loads a flush is a full batch
 (5000 rows, < 0.5 % of a 60 s window); at a few hundred values/s it is a whole second (1/window)."""
-NULL_SINK_ARGS = ["--null-sink"]
-"""What --null-sink adds to `pstg run`. The gateway does not offer a storage-less mode yet (issue
-11 asks for one); until it does, `pstg run` rejects this flag and the row reports it. When the
-option lands under another name, change it here, or pass it with --extra-args meanwhile."""
+NULL_SINK_ARGS = ["--no-store"]
+"""What --null-sink adds to `pstg run`: poll and decode only, no database, alarms or API."""
 REQUESTS_PER_SERVER_PROCESS = 1500
 """Polls/s one server process takes in --server-processes auto (pymodbus saturates a core at
 about 4-5k requests/s; this keeps each server process well below that)."""

@@ -166,6 +166,55 @@ class Batch:
             )
 
 
+# --- joining batches ---------------------------------------------------------------------------
+# Every vector operation on a batch has a fixed cost of a microsecond or two, whatever its size:
+# on a 100-row batch of one device's cycle that fixed cost is most of the work (report by
+# exception measured 0.84 µs per value on 100-row batches, 0.11 µs on 2000-row ones). So the
+# pipeline and the worker processes gather the cycles of a few milliseconds into one batch.
+# Report by exception compares each row with its tag's last stored row, so a batch may not hold
+# a tag twice: a batch that would repeat a tag starts a new one.
+
+
+class Coalescer:
+    """Collects batches of tags numbered below `tag_count`; `take` returns them joined."""
+
+    def __init__(self, tag_count: int) -> None:
+        self._claimed = np.zeros(tag_count, dtype=np.bool_)
+        self._claimed_texts: set[int] = set()
+        self._group: list[Batch] = []
+        self._done: list[Batch] = []
+        self.rows = 0
+        """Rows collected since the last `take`."""
+
+    def add(self, batch: Batch) -> None:
+        tags = batch.tags
+        clash = bool(self._claimed[tags].any()) or any(
+            text.tag in self._claimed_texts for text in batch.texts
+        )
+        if clash:
+            self._close_group()
+        self._claimed[tags] = True
+        self._claimed_texts.update(text.tag for text in batch.texts)
+        self._group.append(batch)
+        self.rows += len(batch)
+
+    def take(self) -> list[Batch]:
+        """The joined batches, in the order their rows came; the coalescer is empty after."""
+        self._close_group()
+        done, self._done = self._done, []
+        self.rows = 0
+        return done
+
+    def _close_group(self) -> None:
+        if not self._group:
+            return
+        joined = Batch.concat(self._group)
+        self._claimed[joined.tags] = False
+        self._claimed_texts.clear()
+        self._done.append(joined)
+        self._group = []
+
+
 _EMPTY_TAGS: TagColumn = np.empty(0, dtype=np.int32)
 _EMPTY_TIMES: TimeColumn = np.empty(0, dtype=np.int64)
 _EMPTY_VALUES: ValueColumn = np.empty(0, dtype=np.float64)

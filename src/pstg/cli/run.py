@@ -59,6 +59,14 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
     ] = False,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store",
+            help="Store readings (default). --no-store polls and decodes only: no database, "
+            "alarms or API (benchmarks, commissioning).",
+        ),
+    ] = True,
 ) -> None:
     """Run the gateway: poll every device, store samples and events, serve the API.
 
@@ -76,7 +84,9 @@ def run(
         fail(f"{config}: no enabled devices to poll")
     logs = start_logging(level, log_format)
     try:
-        gateway = open_gateway_or_fail(station, config, serve_api=api, log_samples=log_samples)
+        gateway = open_gateway_or_fail(
+            station, config, serve_api=api, log_samples=log_samples, store=store
+        )
         with one_line_errors():
             asyncio.run(serve(gateway, duration=duration))
     finally:
@@ -98,7 +108,12 @@ def start_logging(level: str, log_format: str) -> LogQueue:
 
 
 def open_gateway_or_fail(
-    station: StationConfig, config: Path, *, serve_api: bool, log_samples: bool = False
+    station: StationConfig,
+    config: Path,
+    *,
+    serve_api: bool,
+    log_samples: bool = False,
+    store: bool = True,
 ) -> Gateway:
     """A gateway that holds the station's lock, its API socket and a checked database, or a
     one-line failure."""
@@ -110,7 +125,12 @@ def open_gateway_or_fail(
     from pstg.storage.migrate import SchemaOutOfDate
 
     gateway = Gateway(
-        station, config, serve_api=serve_api, log_samples=log_samples, config_name=str(config)
+        station,
+        config,
+        serve_api=serve_api,
+        log_samples=log_samples,
+        config_name=str(config),
+        store=store,
     )
     try:
         where = str(database_url(station, config))
@@ -145,11 +165,11 @@ async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -
     try:
         await gateway.start()
         storage = gateway.storage
-        assert storage is not None
         api = f", API on {gateway.url}" if gateway.serve_api else ""
+        where = f"storing to {storage.where}" if storage is not None else "storing nothing"
         stderr.print(
             f"polling {len(gateway.config.devices)} device(s) of station "
-            f"{gateway.config.station.id}, storing to {storage.where}{api}; Ctrl-C to stop"
+            f"{gateway.config.station.id}, {where}{api}; Ctrl-C to stop"
         )
         if banner:
             stderr.print(banner)
@@ -160,6 +180,9 @@ async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+    if storage is None:
+        stderr.print(f"stopped: {gateway.readings} reading(s) polled, none stored")
+        return
     stats = storage.writer.stats
     stderr.print(
         f"stopped: {stats.stored} sample(s) stored, "

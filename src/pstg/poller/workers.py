@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from pstg.batch import Batch
+from pstg.batch import Batch, Coalescer
 from pstg.config.models import DeviceConfig
 from pstg.config.tag_table import DeviceTags
 from pstg.model import Event
@@ -127,14 +127,14 @@ async def _receive(reader: asyncio.StreamReader) -> Message | None:
 class _ChannelOutput:
     """The worker's poll output: batches collected for FLUSH_EVERY, then sent in one frame."""
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, writer: asyncio.StreamWriter, tag_count: int) -> None:
         self._writer = writer
-        self._batches: list[Batch] = []
+        self._batches = Coalescer(tag_count)
         self._events: list[Event] = []
         self.dropped = 0
 
     def emit_batch(self, batch: Batch) -> None:
-        self._batches.append(batch)
+        self._batches.add(batch)
 
     def emit_event(self, event: Event) -> None:
         self._events.append(event)
@@ -152,27 +152,8 @@ class _ChannelOutput:
         if self._events:
             events, self._events = self._events, []
             self.send(("events", events))
-        if self._batches:
-            batches, self._batches = self._batches, []
-            self.send(("batches", _coalesce(batches)))
-
-
-def _coalesce(batches: list[Batch]) -> list[Batch]:
-    """Concatenate batches of different devices; a device polled twice in one window starts a
-    new batch, so each batch still holds every tag at most once."""
-    out: list[Batch] = []
-    group: list[Batch] = []
-    seen: set[int] = set()
-    for batch in batches:
-        key = int(batch.tags[0]) if len(batch.tags) else batch.texts[0].tag
-        if key in seen:
-            out.append(Batch.concat(group))
-            group, seen = [], set()
-        group.append(batch)
-        seen.add(key)
-    if group:
-        out.append(Batch.concat(group))
-    return out
+        if self._batches.rows:
+            self.send(("batches", self._batches.take()))
 
 
 class _LogForwarder(logging.Handler):
@@ -211,7 +192,7 @@ def worker_main(connection: Connection, devices: list[DeviceTags], level: int) -
 
 async def _worker(sock: socket.socket, devices: list[DeviceTags], level: int) -> None:
     reader, writer = await asyncio.open_connection(sock=sock)
-    output = _ChannelOutput(writer)
+    output = _ChannelOutput(writer, max(entry.first + entry.count for entry in devices))
     root = logging.getLogger()
     root.handlers[:] = [_LogForwarder(output)]
     root.setLevel(level)

@@ -59,12 +59,15 @@ class Gateway:
         serve_api: bool = True,
         log_samples: bool = False,
         config_name: str | None = None,
+        store: bool = True,
     ) -> None:
-        """`config_name`: the config file as the user named it, for messages."""
+        """`config_name`: the config file as the user named it, for messages. `store=False`
+        polls and decodes only — no database, alarms or API (benchmarks, commissioning)."""
         self.config = config
         self.config_path = config_path
         self.config_name = config_name or str(config_path)
-        self.serve_api = serve_api
+        self.store = store
+        self.serve_api = serve_api and store
         self.log_samples = log_samples
         self.tags = TagTable.from_config(config)
         self.report = ReportByException(
@@ -80,6 +83,7 @@ class Gateway:
         self._lock: InstanceLock | None = None
         self._socket: socket.socket | None = None
         self._api: ApiServer | None = None
+        self._readings = 0
 
     @property
     def url(self) -> str:
@@ -88,7 +92,7 @@ class Gateway:
 
     # --- start ---------------------------------------------------------------------------
 
-    def open(self) -> Storage:
+    def open(self) -> Storage | None:
         """The blocking part of the start: take the station's lock, open the API's socket,
         connect to the database, check the schema and sync the catalog.
 
@@ -100,6 +104,8 @@ class Gateway:
             if self.serve_api:
                 api = self.config.api
                 self._socket = listen(api.host, api.port, where=f"api.port in {self.config_name}")
+            if not self.store:
+                return None
             self.storage = open_storage(self.config, self.config_path)
         except BaseException:
             self._release()
@@ -111,21 +117,25 @@ class Gateway:
         return self.storage
 
     async def start(self) -> None:
-        storage = self.storage if self.storage is not None else await asyncio.to_thread(self.open)
+        storage = self.storage
+        if storage is None and self.store:
+            storage = await asyncio.to_thread(self.open)
         try:
             await self._start(storage)
         except BaseException:
             await self.stop()
             raise
 
-    async def _start(self, storage: Storage) -> None:
-        self.alarms = AlarmService(
-            storage.engine, storage.catalog.station_id, AlarmEngine(self.config)
-        )
-        restored = await asyncio.to_thread(self.alarms.load)
-        if restored:
-            log.info("alarm states restored: %d", restored)
-        gap = await asyncio.to_thread(self._warm_up, storage)
+    async def _start(self, storage: Storage | None) -> None:
+        gap = None
+        if storage is not None:
+            self.alarms = AlarmService(
+                storage.engine, storage.catalog.station_id, AlarmEngine(self.config)
+            )
+            restored = await asyncio.to_thread(self.alarms.load)
+            if restored:
+                log.info("alarm states restored: %d", restored)
+            gap = await asyncio.to_thread(self._warm_up, storage)
         pipeline = self.pipeline = Pipeline(
             self.tags,
             build_sinks(
@@ -151,7 +161,7 @@ class Gateway:
         self._event(EventKind.SERVICE_STARTED, "gateway", f"PSTG {_version()} started")
         if gap is not None:
             missing, since = gap
-            pipeline.emit_batch(missing)
+            pipeline.emit_marker(missing)
             self._event(
                 EventKind.SERVICE_STARTED,
                 "gateway",
@@ -167,7 +177,7 @@ class Gateway:
         else:
             self.source = Poller(devices, pipeline)
         await self.source.start()
-        if self._socket is not None:
+        if self._socket is not None and storage is not None:
             await self._start_api(storage, self._socket)
 
     def _warm_up(self, storage: Storage) -> tuple[Batch, datetime] | None:
@@ -209,6 +219,11 @@ class Gateway:
         self._socket = None  # the server owns it now
         await self._api.start()
 
+    @property
+    def readings(self) -> int:
+        """Readings the pipeline has taken so far."""
+        return self._readings + (self.pipeline.stats.readings if self.pipeline else 0)
+
     def device_stats(self) -> Mapping[str, DeviceStats]:
         """Poll statistics per device id."""
         return self.source.stats if self.source is not None else {}
@@ -218,7 +233,7 @@ class Gateway:
             return
         indexes = [e.first + n for e in devices for n in range(e.count)]
         ts = to_micros(utc_now())
-        self.pipeline.emit_batch(not_read(self.tags, QualityReason.STOPPED, ts, indexes))
+        self.pipeline.emit_marker(not_read(self.tags, QualityReason.STOPPED, ts, indexes))
 
     # --- stop ----------------------------------------------------------------------------
 
@@ -234,6 +249,7 @@ class Gateway:
             pipeline.end_of_data(QualityReason.STOPPED)
             self._event(EventKind.SERVICE_STOPPED, "gateway", "stopped")
             await pipeline.close()
+            self._readings += pipeline.stats.readings
             self.pipeline = None
         elif self.storage is not None:
             await self.storage.close()
