@@ -1,6 +1,7 @@
 """The poller end to end against real Modbus servers on 127.0.0.1."""
 
 import itertools
+import logging
 import statistics
 
 import pytest
@@ -300,3 +301,26 @@ async def test_dead_unit_on_a_shared_gateway_is_backed_off(modbus_server):
     assert stats["gone"].errors[FailureKind.DEVICE_EXCEPTION] <= 6  # backed off, not 15 tries
     assert modbus_server.request_count(1) >= 13
     assert {s.reason for s in collected.of("gone.x")} == {QualityReason.DEVICE_FAILURE}
+
+
+async def test_overruns_are_counted_and_warned_about_once(modbus_server, caplog):
+    """A device slower than its interval overruns every cycle: counted each time, and said
+    at WARNING (not once per cycle) so an overloaded gateway shows in the log without an API."""
+    modbus_server.response_delay = 0.08
+    config = station(
+        {
+            "id": "slow",
+            "port": modbus_server.port,
+            "poll_interval": "20ms",
+            "timeout": "1s",
+            "tags": [{"name": "slow.x", "source": "holding_register", "address": 0}],
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="pstg.poller.device_loop"):
+        async with for_station(config) as poller:
+            await run_for(poller, 1.0, Collected())
+            overruns = poller.stats["slow"].overruns
+    assert overruns >= 3
+    warnings = [r.getMessage() for r in caplog.records if "overran" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("slow: poll cycle overran its 0.02s interval")

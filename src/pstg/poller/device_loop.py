@@ -29,6 +29,8 @@ from pstg.poller.stats import DeviceStats, LinkStatus
 
 log = logging.getLogger(__name__)
 
+OVERRUN_LOG_EVERY = 60.0  # seconds between two overrun warnings of one device
+
 
 def _now_micros() -> int:
     return time.time_ns() // 1000
@@ -78,6 +80,8 @@ class DeviceLoop:
         self._backoff = Backoff(device.backoff_initial, device.backoff_max, rng=rng)
         self.stopping = False
         """Set by the poller to stop: the loop ends at its next step, cancelled or not."""
+        self._next_overrun_log = -math.inf
+        self._overruns_logged = 0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -95,19 +99,32 @@ class DeviceLoop:
             else:
                 tick = next_tick(start, interval, index, now)
                 if tick.skipped:
-                    self.stats.overruns += 1
-                    self.stats.skipped_ticks += tick.skipped
-                    log.debug(
-                        "%s: cycle overran its %.3fs interval, skipped %d tick(s)",
-                        self.device.id,
-                        interval,
-                        tick.skipped,
-                    )
+                    self._overran(interval, tick.skipped, now)
                 index, wake = tick.index, tick.at
             self.stats.retry_in = max(0.0, wake - now) if delay > 0 else None
             if self.stopping:
                 return
             await asyncio.sleep(max(0.0, wake - loop.time()))
+
+    def _overran(self, interval: float, skipped: int, now: float) -> None:
+        """Count an overrun; warn at the first and then at most once per OVERRUN_LOG_EVERY,
+        with the count since, so an overloaded gateway says so without flooding the log."""
+        stats = self.stats
+        stats.overruns += 1
+        stats.skipped_ticks += skipped
+        if now < self._next_overrun_log:
+            return
+        since = stats.overruns - self._overruns_logged
+        self._overruns_logged = stats.overruns
+        self._next_overrun_log = now + OVERRUN_LOG_EVERY
+        log.warning(
+            "%s: poll cycle overran its %gs interval (%d time(s) since the last report, "
+            "%d tick(s) skipped in all): the device, its line or the gateway is too slow",
+            self.device.id,
+            interval,
+            since,
+            stats.skipped_ticks,
+        )
 
     async def poll_once(self) -> float:
         """Run one poll cycle now; returns the backoff delay before the next attempt (0: none).
