@@ -226,7 +226,7 @@ async def test_poll_serial_settings_reach_the_port(serial_line):
         await device.set_values(2, HR, 0, [17, 18])
         result = await run_pstg(
             "poll", serial_line.master_port, "--unit", "2", "--count", "2",
-            "--baudrate", "19200", "--parity", "n", "--stopbits", "2", "--json",
+            "--baudrate", "19200", "--parity", "N", "--stopbits", "2", "--json",
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)

@@ -74,7 +74,7 @@ def poll(
             "-n",
             min=1,
             max=2000,
-            help="Registers (or bits) to read [default: 1; with --write, the value's size].",
+            help="Registers (or bits) to read (default 1; with --write, the value's size).",
             show_default=False,
         ),
     ] = None,
@@ -108,7 +108,6 @@ def poll(
     parity: Annotated[
         Parity | None,
         typer.Option(
-            case_sensitive=False,
             help="Serial parity (modbus-rtu); default as in station.yaml: E, the Modbus "
             "serial line default.",
         ),
