@@ -23,10 +23,10 @@ async def test_dead_unit_on_a_serial_line_leaves_the_live_one_on_schedule(serial
             "parity": "E",
             "unit_id": unit_id,
             # A dead unit holds the line for `timeout` per attempt; the interval leaves room.
-            "poll_interval": 0.4,
+            "poll_interval": 0.5,
             "timeout": 0.1,
-            "backoff_initial": 0.4,
-            "backoff_max": 0.8,
+            "backoff_initial": 0.5,
+            "backoff_max": 1.0,
             "tags": [{"name": f"{device_id}.x", "source": "holding_register", "address": 0}],
         }
 
