@@ -10,6 +10,7 @@ from pstg.storage.database import create_engine
 from pstg.storage.migrate import upgrade
 from tests.support.databases import ScratchDatabase, skip_or_fail, unavailable_reason
 from tests.support.modbus_server import ModbusTestServer
+from tests.support.serial_line import SerialLine
 
 
 @pytest.fixture
@@ -24,6 +25,13 @@ async def rtu_over_tcp_server() -> AsyncIterator[ModbusTestServer]:
     """The same, speaking RTU frames over TCP like a serial-to-Ethernet converter."""
     async with ModbusTestServer(units=(1, 2), rtu_framing=True) as server:
         yield server
+
+
+@pytest.fixture
+async def serial_line() -> AsyncIterator[SerialLine]:
+    """Two joined pseudo-terminals: the driver opens `master_url`, a device `device_url`."""
+    async with SerialLine() as line:
+        yield line
 
 
 @pytest.fixture(scope="session")

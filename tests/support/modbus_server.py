@@ -25,8 +25,9 @@ from typing import Literal, Self, cast
 
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.pdu import ModbusPDU
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusBaseServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from pstg.model import RegisterTable
@@ -90,6 +91,12 @@ class ModbusTestServer(_Lifecycle):
         self.units = tuple(units)
         self.rtu_framing = rtu_framing
         self.size = size
+        self.answer_unknown_units = True
+        """Answer a unit id it does not serve with exception 0x0B (False: stay silent; the
+        server must then be made with ignore_missing_devices)."""
+        self.register_ceiling: int | None = None
+        """Holding registers written above this are stored as this, as a device that clamps a
+        setpoint does (None: stored as written)."""
         self.response_delay = 0.0
         """Seconds every request to a served unit takes; change it at any time."""
         self.requests: Counter[tuple[int, int]] = Counter()
@@ -99,7 +106,7 @@ class ModbusTestServer(_Lifecycle):
         self.connections = 0
         """TCP connections accepted since the first start."""
         self.open_connections = 0
-        self._server: ModbusTcpServer | None = None
+        self._server: ModbusBaseServer | None = None
         self._saved: dict[tuple[int, RegisterTable], list[int]] = {}
         self._answering: set[asyncio.Task[object]] = set()
         self._direct_access = False
@@ -119,17 +126,11 @@ class ModbusTestServer(_Lifecycle):
     async def start(self) -> None:
         if self._server is not None:
             return
-        server = ModbusTcpServer(
-            self._devices(),
-            framer=FramerType.RTU if self.rtu_framing else FramerType.SOCKET,
-            address=(self.host, self.port),
-            trace_pdu=self._on_pdu,
-            trace_connect=self._on_connect,
-        )
+        server = self._create_server()
         await server.serve_forever(background=True)
         self._server = server
-        if self.port == 0:
-            listener = cast(asyncio.Server, server.transport)
+        listener = server.transport
+        if self.port == 0 and isinstance(listener, asyncio.Server):
             self.port = int(listener.sockets[0].getsockname()[1])
         for (unit, table), values in self._saved.items():
             await self.set_values(unit, table, 0, values)
@@ -147,9 +148,9 @@ class ModbusTestServer(_Lifecycle):
         for task in self._answering:
             task.cancel()
         await asyncio.gather(*self._answering, return_exceptions=True)
-        listener = cast(asyncio.Server | None, server.transport)
+        listener = server.transport
         await server.shutdown()
-        if listener is not None:
+        if isinstance(listener, asyncio.Server):
             await listener.wait_closed()
         self._server = None
         self.open_connections = 0
@@ -184,7 +185,16 @@ class ModbusTestServer(_Lifecycle):
             self._direct_access = False
         return [int(value) for value in values]
 
-    def _require_server(self) -> ModbusTcpServer:
+    def _create_server(self) -> ModbusBaseServer:
+        return ModbusTcpServer(
+            self._devices(),
+            framer=FramerType.RTU if self.rtu_framing else FramerType.SOCKET,
+            address=(self.host, self.port),
+            trace_pdu=self._on_pdu,
+            trace_connect=self._on_connect,
+        )
+
+    def _require_server(self) -> ModbusBaseServer:
         if self._server is None:
             raise RuntimeError("the test server is not running")
         return self._server
@@ -218,6 +228,16 @@ class ModbusTestServer(_Lifecycle):
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        ceiling = self.register_ceiling
+        if (
+            ceiling is not None
+            and set_values
+            and function_code in (6, 16)
+            and not self._direct_access
+        ):
+            # pymodbus stores this very list after the action returns.
+            written = cast(list[int], set_values)
+            written[:] = [min(value, ceiling) for value in written]
         if self.response_delay > 0 and not self._direct_access:
             task = asyncio.current_task()
             assert task is not None
@@ -229,7 +249,10 @@ class ModbusTestServer(_Lifecycle):
         return None
 
     async def _no_such_unit(self, *args: object) -> ExcCodes | None:
-        return ExcCodes.GATEWAY_NO_RESPONSE
+        if self.answer_unknown_units:
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        # With ignore_missing_devices the server then sends nothing, as an absent unit would.
+        raise NoSuchIdException()
 
     def _on_pdu(self, sending: bool, pdu: ModbusPDU) -> ModbusPDU:
         if not sending:

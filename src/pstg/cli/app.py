@@ -52,7 +52,10 @@ def main(
 
 def fail(reason: str, code: int = 1) -> NoReturn:
     """Print a one-line reason to stderr and exit non-zero."""
-    stderr.print(f"[bold red]error:[/] {reason}", markup=True)
+    from rich.markup import escape
+
+    # The reason is plain text: "[/dev/ttyUSB0, unit 1]" must not be read as a markup tag.
+    stderr.print(f"[bold red]error:[/] {escape(reason)}", markup=True)
     raise typer.Exit(code)
 
 

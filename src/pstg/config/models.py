@@ -158,7 +158,9 @@ class DeviceConfig(_Strict):
     unit_id: int = Field(default=1, ge=0, le=255)
     serial_port: str | None = None  # modbus-rtu: /dev/ttyUSB0, COM3, ...
     baudrate: int = Field(default=9600, gt=0)
-    parity: Literal["N", "E", "O"] = "N"
+    parity: Literal["N", "E", "O"] = "E"
+    """Even by default, as the Modbus serial line specification requires of every device
+    (Modbus over Serial Line v1.02, section 2.5.1); many devices ship set to N."""
     stopbits: Literal[1, 2] = 1
     bytesize: Literal[7, 8] = 8
     poll_interval: Seconds = 1.0

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from pstg.config.models import DeviceConfig
 from pstg.drivers.base import ConnectionState, DriverContext
+from pstg.drivers.modbus.endpoints import Endpoint, SerialEndpoint, TcpEndpoint
 from pstg.drivers.modbus.functions import Request, read_request, write_request
-from pstg.drivers.modbus.line import Endpoint, ModbusLine, SerialEndpoint, TcpEndpoint
+from pstg.drivers.modbus.line import ModbusLine
 from pstg.drivers.planner import ReadBlock
 from pstg.model import RegisterTable
 

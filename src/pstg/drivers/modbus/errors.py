@@ -20,6 +20,17 @@ from pstg.drivers.errors import (
 
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
 
+SETTINGS_REFUSED: tuple[type[Exception], ...]
+"""What opening a serial port raises, besides OSError, when it cannot take the settings."""
+try:
+    import termios
+except ImportError:  # not POSIX: pyserial says so with ValueError or SerialException
+    SETTINGS_REFUSED = ()
+else:
+    SETTINGS_REFUSED = (termios.error,)
+SERIAL_OPEN_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, *SETTINGS_REFUSED)
+"""Everything opening a serial port through pyserial raises for a port or settings problem."""
+
 
 def connect_failed(exc: OSError, where: str) -> ConnectFailed:
     """A TCP connect to `where` ("host:port") failed with `exc`."""
@@ -39,13 +50,24 @@ def connect_timed_out(where: str) -> ConnectFailed:
     return ConnectFailed(f"timed out connecting to {where}")
 
 
-def serial_open_failed(exc: OSError, port: str) -> ConnectFailed:
-    """Opening serial port `port` failed (pyserial's SerialException is an OSError)."""
+def serial_open_failed(exc: Exception, port: str, settings: str) -> ConnectFailed:
+    """Opening serial port `port` with `settings` ("9600 8E1") failed.
+
+    pyserial's SerialException is an OSError. A port that refuses the settings raises
+    `termios.error` (not an OSError) on POSIX: a pseudo-terminal, for one, cannot hold parity
+    or 7 data bits. An unknown URL scheme or an impossible value raises ValueError.
+    """
+    if isinstance(exc, SETTINGS_REFUSED):
+        reason = exc.args[-1] if exc.args else exc  # termios.error is (errno, strerror)
+        return ConnectFailed(f"serial port {port} refused the settings {settings}: {reason}")
+    if not isinstance(exc, OSError):
+        return ConnectFailed(f"cannot open serial port {port} as {settings}: {exc}")
     if exc.errno == errno.ENOENT:
         return ConnectFailed(f"serial port {port} not found")
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ConnectFailed(f"no permission to open serial port {port}")
-    if exc.errno == errno.EBUSY:
+    # pyserial opens ports with an exclusive lock: EAGAIN when another program holds it.
+    if exc.errno in (errno.EBUSY, errno.EAGAIN):
         return ConnectFailed(f"serial port {port} is in use by another program")
     return ConnectFailed(f"cannot open serial port {port}: {exc}")
 

@@ -24,28 +24,32 @@ pymodbus 3.16 facts this module relies on (checked against its source):
   protocol.data_received() call failed" and closes the connection. Answers with a wrong
   transaction or unit id, and RTU frames with a bad CRC, are skipped silently. The
   `trace_packet` hook shows us those bytes, so both cases are reported as MalformedResponse.
+- The serial transport opens the port with pyserial's `serial_for_url` (any pyserial URL works)
+  and then sets `timeout = 0`, which reconfigures the port: settings the port cannot take raise
+  `termios.error` there on POSIX (not an OSError), caught with the other open errors.
+
+What a serial line cannot tell (see docs/drivers.md): pyserial clears INPCK and PARMRK, so a
+character with a parity or framing error reaches us as the bytes the UART sampled, unmarked.
+A wrong parity or baud rate therefore shows as a garbled answer (bytes that form no frame with
+a valid CRC) when the device answers, and as silence when the device cannot read the request;
+the messages of both name the line's settings.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable
-from dataclasses import dataclass
 
-from pymodbus import FramerType
-from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
-from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
 
 from pstg.drivers.errors import (
-    ConnectFailed,
     ConnectionLost,
     MalformedResponse,
     RequestTimeout,
 )
 from pstg.drivers.modbus import errors
+from pstg.drivers.modbus.endpoints import Endpoint
 from pstg.drivers.modbus.functions import Request
 
 log = logging.getLogger(__name__)
@@ -53,81 +57,6 @@ log = logging.getLogger(__name__)
 # pymodbus keeps its own response timeout; ours (asyncio) must always fire first, so pymodbus's
 # is set well above the longest timeout of the devices on the line.
 _MIN_LIBRARY_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class TcpEndpoint:
-    """A Modbus TCP device or gateway, or (rtu_framing) a serial-to-Ethernet converter."""
-
-    host: str
-    port: int
-    rtu_framing: bool = False
-
-    @property
-    def key(self) -> Hashable:
-        return ("modbus-line", "rtu-over-tcp" if self.rtu_framing else "tcp", self.host, self.port)
-
-    @property
-    def name(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    def connect_failed(self, exc: OSError) -> ConnectFailed:
-        return errors.connect_failed(exc, self.name)
-
-    def make_client(self, timeout: float, hooks: _Hooks) -> ModbusBaseClient:
-        return AsyncModbusTcpClient(
-            self.host,
-            port=self.port,
-            framer=FramerType.RTU if self.rtu_framing else FramerType.SOCKET,
-            reconnect_delay=0,
-            timeout=timeout,
-            retries=0,
-            trace_packet=hooks.on_packet,
-            trace_pdu=hooks.on_pdu,
-            trace_connect=hooks.on_connect,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SerialEndpoint:
-    """A serial port with RTU framing. `port` may also be a pyserial URL (socket://, rfc2217://)."""
-
-    port: str
-    baudrate: int = 9600
-    parity: str = "N"
-    stopbits: int = 1
-    bytesize: int = 8
-
-    @property
-    def key(self) -> Hashable:
-        return ("modbus-line", "serial", self.port)
-
-    @property
-    def name(self) -> str:
-        return self.port
-
-    def connect_failed(self, exc: OSError) -> ConnectFailed:
-        return errors.serial_open_failed(exc, self.port)
-
-    def make_client(self, timeout: float, hooks: _Hooks) -> ModbusBaseClient:
-        return AsyncModbusSerialClient(
-            self.port,
-            framer=FramerType.RTU,
-            baudrate=self.baudrate,
-            parity=self.parity,
-            stopbits=self.stopbits,
-            bytesize=self.bytesize,
-            reconnect_delay=0,
-            timeout=timeout,
-            retries=0,
-            trace_packet=hooks.on_packet,
-            trace_pdu=hooks.on_pdu,
-            trace_connect=hooks.on_connect,
-        )
-
-
-Endpoint = TcpEndpoint | SerialEndpoint
 
 
 class _Hooks:
@@ -281,7 +210,7 @@ class ModbusLine:
         except TimeoutError as exc:  # before OSError: TimeoutError is one
             connection.close()
             raise errors.connect_timed_out(self.name) from exc
-        except OSError as exc:
+        except self.endpoint.open_errors as exc:
             connection.close()
             raise self.endpoint.connect_failed(exc) from exc
         except BaseException:
@@ -341,11 +270,14 @@ class ModbusLine:
             outcome = "then the connection closed" if lost else f"within {response_timeout:g}s"
             raise MalformedResponse(
                 f"garbled or mismatched answer from {where}: {stray_bytes} bytes that are "
-                f"no valid answer, {outcome} ({what})"
+                f"no valid answer, {outcome} ({what}){self.endpoint.garbled_hint}"
             )
         if lost:
             raise ConnectionLost(f"connection to {self.name} lost during {what} for unit {unit}")
-        raise RequestTimeout(f"no answer from {where} within {response_timeout:g}s ({what})")
+        raise RequestTimeout(
+            f"no answer from {where} within {response_timeout:g}s ({what})"
+            f"{self.endpoint.silence_hint}"
+        )
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
