@@ -5,9 +5,8 @@ import asyncio
 
 from pstg.drivers.errors import FailureKind
 from pstg.model import Quality, QualityReason, RegisterTable
-from pstg.poller.service import Poller
 from pstg.poller.stats import DeviceStats, LinkStatus
-from tests.poller.conftest import Collected, drain, station
+from tests.poller.conftest import Collected, drain, for_station, station
 from tests.support.serial_line import SerialLine, SerialModbusServer
 
 HR = RegisterTable.HOLDING_REGISTER
@@ -43,7 +42,7 @@ async def test_dead_unit_on_a_serial_line_leaves_the_live_one_on_schedule(serial
         serial_line.device_url, units=(1,), baudrate=19200, parity="E"
     ) as device:
         await device.set_values(1, HR, 0, [321])
-        async with Poller(station(unit("live", 1), unit("dead", 2))) as poller:
+        async with for_station(station(unit("live", 1), unit("dead", 2))) as poller:
             async with asyncio.timeout(30):  # a bound, not a measurement
                 while not enough(poller.stats):
                     await asyncio.sleep(0.05)
