@@ -15,6 +15,8 @@ small integer codes (rows.QUALITY_CODES, rows.REASON_CODES).
 - `stations`, `devices`, `tags` mirror the config; a tag that leaves the config is retired
   (`retired_at`), never deleted, so its history stays readable.
 - `events`: the journal of link and system events.
+- `open_rollups`: a row per station whose writer holds its current rollup buckets in memory
+  (see open_buckets.py); a crash leaves it, and the next start recomputes those buckets.
 """
 
 from __future__ import annotations
@@ -129,6 +131,13 @@ def rollup_table(name: str) -> sa.Table:
         sqlite_with_rowid=False,
     )
 
+
+open_rollups = sa.Table(
+    "open_rollups",
+    metadata,
+    sa.Column("station_id", BigId, primary_key=True, autoincrement=False),
+    sa.Column("since", sa.BigInteger, nullable=False),
+)
 
 rollups_1m = rollup_table("rollups_1m")
 rollups_1h = rollup_table("rollups_1h")

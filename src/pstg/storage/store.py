@@ -53,23 +53,21 @@ class SampleStore:
         self._partitions: set[int] = set()
 
     def write(self, rows: Sequence[StoredRow], *, unique: bool = False) -> int:
-        """Store `rows` (any order) with their rollups; returns how many were new. Duplicate
-        keys in `rows` keep the last one; `unique=True` promises there are none."""
+        """Store `rows` (any order) with their rollups; returns how many were new. Of rows
+        with the same key the last one is stored. (`unique` is accepted from callers that
+        promise no repeated keys; it is not needed: repeats are found on the careful path.)"""
+        del unique
         if not rows:
             return 0
-        return self.write_columns(SampleColumns.of_rows(rows), unique=unique)
+        return self.write_columns(SampleColumns.of_rows(rows))
 
-    def write_columns(self, columns: SampleColumns, *, unique: bool = False) -> int:
+    def write_columns(self, columns: SampleColumns) -> int:
         """`write` for columns: the rows and their rollups merged, in one transaction."""
-        return len(self.insert(columns, unique=unique, then=merge_all_rollups))
+        return len(self.insert(columns, then=merge_all_rollups))
 
-    def insert(
-        self, columns: SampleColumns, *, unique: bool = False, then: AfterInsert | None = None
-    ) -> SampleColumns:
-        """Insert the rows of `columns` not stored yet, call `then` with them in the same
-        transaction, commit; returns the inserted rows."""
-        if not unique:
-            columns = columns.last_of_each_key()
+    def insert(self, columns: SampleColumns, *, then: AfterInsert | None = None) -> SampleColumns:
+        """Insert the rows of `columns` not stored yet (of rows with the same key, the last),
+        call `then` with them in the same transaction, commit; returns the inserted rows."""
         if not len(columns):
             return columns
         if not self.sqlite and columns.numbers:
@@ -96,7 +94,8 @@ class SampleStore:
     ) -> SampleColumns:
         with self.engine.begin() as connection:
             if skip_existing:
-                columns = self._not_stored(connection, columns)
+                # Duplicates within the batch also land here: the fast path assumes none.
+                columns = self._not_stored(connection, columns.last_of_each_key())
             if columns.numbers:
                 self._insert_numbers(connection, columns)
             if columns.texts:
