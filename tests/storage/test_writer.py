@@ -4,6 +4,7 @@ database that goes away mid-stream, and bounded memory when storage cannot keep 
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -113,6 +114,16 @@ async def test_every_row_is_stored_as_given(engine: sa.Engine, tmp_path: Path) -
     assert writer.stats.stored == writer.stats.received == 5
 
 
+async def eventually(condition: Callable[[], bool], within: float = 60.0) -> None:
+    """Wait until `condition()` holds (checked every 20 ms); fail after `within` seconds,
+    a bound far above what a busy machine needs, never a measure of speed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
 async def feed(writer: SampleWriter, batches: list[Batch], interval: float) -> None:
     for batch in batches:
         writer.submit(batch)
@@ -136,13 +147,11 @@ async def test_postgresql_going_away_mid_stream_loses_nothing_and_duplicates_not
             feeding = asyncio.create_task(feed(writer, batches, 0.02))
             await asyncio.sleep(0.6)
             proxy.cut()  # the database is gone: connections reset, new ones refused
-            await asyncio.sleep(1.0)
+            await eventually(lambda: writer.stats.spooled > 0)
             assert not writer.stats.database_up
-            assert writer.stats.spooled > 0
             proxy.restore()
             await feeding
-            await asyncio.sleep(0.8)
-            assert writer.stats.database_up
+            await eventually(lambda: writer.stats.database_up and writer.spool.rows == 0)
         engine.dispose()
     assert stored_keys(direct) == expected_keys(batches)  # every sample once, none twice
     assert writer.stats.replayed > 0
@@ -163,13 +172,13 @@ async def test_a_locked_sqlite_file_spools_then_replays(tmp_path: Path) -> None:
     async with writer:
         locker.execute("BEGIN EXCLUSIVE")  # another process holds the file
         await feed(writer, batches[:15], 0.02)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: writer.stats.spooled > 0)
         assert not writer.stats.database_up
         assert "locked" in (writer.stats.last_error or "")
         assert writer.stats.behind_seconds > 0  # the spooled rows wait
         locker.execute("COMMIT")
         await feed(writer, batches[15:], 0.02)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: writer.stats.database_up and writer.spool.rows == 0)
     locker.close()
     assert stored_keys(engine) == expected_keys(batches)
     engine.dispose()
@@ -191,7 +200,7 @@ async def test_rows_spooled_at_shutdown_are_replayed_by_the_next_run(tmp_path: P
     locker.close()
     second = writer_for(engine, tmp_path)
     async with second:
-        await asyncio.sleep(0.2)
+        await eventually(lambda: second.stats.replayed == 20)
     assert stored_keys(engine) == expected_keys(batches)
     assert second.stats.replayed == 20
     engine.dispose()

@@ -13,9 +13,10 @@ Exact under replays, duplicates and any order: only rows the store actually inse
 aggregated, and the in-memory state changes only after their transaction committed.
 
 A crash loses the open buckets' aggregates, never the raw rows. A row in `open_rollups`
-says a writer of the station holds open buckets; a clean `close` writes them and deletes the
-row. If the next start finds the row, each tag's newest bucket is recomputed — the minute
-from the raw rows, the hour from its minutes — before anything else is written. Queries
+says a writer of the station holds open buckets, and which (updated in the transaction that
+moves one, once a minute); a clean `close` writes them and deletes the row. If the next start
+finds the row, those buckets are recomputed for the station's tags — the minute from the raw
+rows, the hour from its minutes — before anything else is written. Queries
 treat a tag's newest stored bucket of each level as possibly incomplete and read that part
 from the level below (queries/levels.py), so the newest minute is never missing.
 """
@@ -29,10 +30,10 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from pstg.storage.columns import Ids, SampleColumns
-from pstg.storage.id_lists import id_table, id_time_table
+from pstg.storage.id_lists import id_table
 from pstg.storage.rollup import Aggregates
 from pstg.storage.rollup_sql import merge_rollups, replace_rollups
 from pstg.storage.schema import ROLLUPS
@@ -59,8 +60,9 @@ class _Change:
 
 
 class OpenBuckets:
-    """Keeps the rollups of the writer's rows; call `after_insert` inside each insert's
-    transaction (SampleStore.insert's `then`) and `committed` once it has committed."""
+    """Keeps the rollups of the writer's rows: `register` once before the first insert, then
+    `after_insert` inside each insert's transaction (SampleStore.insert's `then`) and
+    `committed` once it has committed; `close` and `closed` at the end."""
 
     def __init__(
         self, station_id: int, tag_ids: Ids, *, now_us: Callable[[], int] | None = None
@@ -73,33 +75,49 @@ class OpenBuckets:
         self._now_us = now_us or _wall_clock_us
         self._registered = False
         self._uncommitted: list[_Change] | None = None
-        self._registering = False
 
     @property
     def open_tags(self) -> int:
         """Tags with rows in the open bucket of the finest level."""
         return len(self.levels[0].state)
 
+    def register(self, engine: Engine) -> None:
+        """Before the first insert, in a transaction of its own (the recomputation must not
+        see the rows of the insert, which `after_insert` adds): recompute what a crashed
+        writer of the station left, and record that this one holds open buckets."""
+        if self._registered:
+            return
+        with engine.begin() as connection:
+            self._register(connection)
+        self._registered = True
+
     def after_insert(self, connection: Connection, inserted: SampleColumns) -> None:
         """Merge rows of closed or late buckets, plan the open buckets' new state."""
         self._uncommitted = None
         if not self._registered:
-            self._register(connection)
+            raise RuntimeError("OpenBuckets.register() must run before the first insert")
         changes: list[_Change] = []
         finest = Aggregates.of_samples_grouped(inserted, self.levels[0].width)
         now = self._now_us()
+        moved: dict[str, int | None] = {}
         for level in self.levels:
             aggregates = finest if level is self.levels[0] else finest.rebucketed(level.width)
             change = _advance(level, aggregates, now - now % level.width)
             merge_rollups(connection, level.table, change.direct)
             changes.append(change)
+            if change.bucket != level.bucket:
+                moved[level.table] = change.bucket
+        if moved:
+            sets = ", ".join(f"{table} = :{table}" for table in moved)
+            connection.execute(
+                sa.text(f"UPDATE open_rollups SET {sets} WHERE station_id = :station"),
+                {"station": self.station_id, **moved},
+            )
         self._uncommitted = changes
 
     def committed(self) -> None:
         """The transaction of the last `after_insert` committed: take on the planned state."""
         changes, self._uncommitted = self._uncommitted, None
-        if self._registering:
-            self._registered, self._registering = True, False
         if changes is None:
             return
         for level, change in zip(self.levels, changes, strict=True):
@@ -107,10 +125,10 @@ class OpenBuckets:
 
     def close(self, connection: Connection) -> None:
         """Write every open bucket and say so (`open_rollups` row deleted); call `closed`
-        once the transaction committed. Nothing to do for a writer that never wrote: the
-        row another one left must stay for the next start to recompute."""
+        once the transaction committed. A writer that never wrote first recomputes what a
+        crashed one may have left."""
         if not self._registered:
-            return
+            self._register(connection)
         for level in self.levels:
             merge_rollups(connection, level.table, level.state)
         connection.execute(
@@ -124,22 +142,25 @@ class OpenBuckets:
         self._registered = False
 
     def _register(self, connection: Connection) -> None:
-        """Recompute the newest buckets if a writer of this station crashed, then record
-        that this one holds open buckets."""
+        """Recompute the buckets a crashed writer of this station left open, then record
+        that this one holds open buckets (none yet)."""
+        columns = ", ".join(level.table for level in self.levels)
         left = connection.execute(
-            sa.text("SELECT 1 FROM open_rollups WHERE station_id = :station"),
+            sa.text(f"SELECT {columns} FROM open_rollups WHERE station_id = :station"),
             {"station": self.station_id},
         ).first()
         if left is not None:
-            self.recomputed = recompute_newest_buckets(connection, self.tag_ids)
+            self.recomputed = recompute_buckets(
+                connection, self.station_id, self.tag_ids, list(left)
+            )
+        nulls = ", ".join(f"{level.table} = NULL" for level in self.levels)
         connection.execute(
             sa.text(
                 "INSERT INTO open_rollups (station_id, since) VALUES (:station, :now) "
-                "ON CONFLICT (station_id) DO UPDATE SET since = excluded.since"
+                f"ON CONFLICT (station_id) DO UPDATE SET since = excluded.since, {nulls}"
             ),
             {"station": self.station_id, "now": self._now_us()},
         )
-        self._registering = True
 
 
 def _advance(level: _Level, aggregates: Aggregates, current: int) -> _Change:
@@ -162,47 +183,42 @@ def _advance(level: _Level, aggregates: Aggregates, current: int) -> _Change:
     return _Change(direct.reduced(), bucket, state)
 
 
-def recompute_newest_buckets(connection: Connection, tag_ids: Ids) -> int:
-    """Recompute each tag's newest bucket of every level (the finest from the raw samples,
-    each coarser one from the level below) and overwrite what the tables held; returns how
-    many buckets were written. One statement per step, whatever the number of tags."""
-    ids, params = id_table(connection, tag_ids.tolist())
-    newest = connection.execute(
-        sa.text(
-            f"SELECT i.id, (SELECT max(s.ts) FROM samples s WHERE s.tag_id = i.id) FROM ({ids}) i"
-        ),
-        params,
-    ).all()
-    found = [(int(tag_id), int(ts)) for tag_id, ts in newest if ts is not None]
-    if not found:
-        return 0
-    tags = [tag_id for tag_id, _ in found]
-    stamps = np.array([ts for _, ts in found], dtype=np.int64)
+def recompute_buckets(
+    connection: Connection, station_id: int, tag_ids: Ids, starts: list[int | None]
+) -> int:
+    """Recompute bucket `starts[i]` of rollup level i (finest first; None: none) for the
+    station's tags from the raw samples (the finest) or the level below (the others), and
+    overwrite what the tables held; returns how many buckets were written. One statement
+    per level, whatever the number of tags."""
+    with_station = connection.execute(
+        sa.text("SELECT id FROM tags WHERE station_id = :station"), {"station": station_id}
+    ).scalars()
+    ids, params = id_table(connection, sorted({*tag_ids.tolist(), *with_station}))
     written = 0
     below: str | None = None
-    for table, width in ROLLUPS:
-        starts = (stamps - stamps % width).tolist()
-        pairs, params = id_time_table(connection, tags, starts)
-        if below is None:
-            rows = connection.execute(
-                sa.text(
-                    f"SELECT s.tag_id, s.ts, s.value, s.quality FROM ({pairs}) p "
-                    "JOIN samples s ON s.tag_id = p.id AND s.ts >= p.at"
-                ),
-                params,
-            ).all()
-            aggregates = Aggregates.of_samples_grouped(_samples(rows), width)
-        else:
-            rows = connection.execute(
-                sa.text(
-                    f"SELECT r.* FROM ({pairs}) p "
-                    f"JOIN {below} r ON r.tag_id = p.id AND r.bucket >= p.at"
-                ),
-                params,
-            ).all()
-            aggregates = Aggregates.from_rows(rows).rebucketed(width)
-        replace_rollups(connection, table.name, aggregates)
-        written += len(aggregates)
+    for (table, width), start in zip(ROLLUPS, starts, strict=True):
+        if start is not None:
+            bounds = {**params, "lo": start, "hi": start + width}
+            if below is None:
+                rows = connection.execute(
+                    sa.text(
+                        f"SELECT s.tag_id, s.ts, s.value, s.quality FROM ({ids}) i "
+                        "JOIN samples s ON s.tag_id = i.id AND s.ts >= :lo AND s.ts < :hi"
+                    ),
+                    bounds,
+                ).all()
+                aggregates = Aggregates.of_samples_grouped(_samples(rows), width)
+            else:
+                rows = connection.execute(
+                    sa.text(
+                        f"SELECT r.* FROM ({ids}) i JOIN {below} r "
+                        "ON r.tag_id = i.id AND r.bucket >= :lo AND r.bucket < :hi"
+                    ),
+                    bounds,
+                ).all()
+                aggregates = Aggregates.from_rows(rows).rebucketed(width)
+            replace_rollups(connection, table.name, aggregates)
+            written += len(aggregates)
         below = table.name
     return written
 

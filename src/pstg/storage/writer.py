@@ -386,6 +386,7 @@ class SampleWriter:
     def _store(self, columns: SampleColumns) -> int:
         """Insert `columns` with their rollups (worker thread); returns the rows inserted."""
         started = time.perf_counter()
+        self.buckets.register(self.engine)
         inserted = self.store.insert(columns, then=self.buckets.after_insert)
         self.buckets.committed()
         self._stats.rollups_recomputed = self.buckets.recomputed

@@ -1,6 +1,7 @@
 """Open rollup buckets: a row per station whose writer keeps its current rollup buckets in
-memory, so the next start knows whether they were written (a clean stop deletes the row) or
-must be recomputed from the raw samples (a crash left it).
+memory, with the start of the open bucket of each rollup table, so the next start knows
+whether they were written (a clean stop deletes the row) or must be recomputed from the raw
+samples (a crash left it).
 
 Revision ID: 0008
 Revises: 0006 (on main after 0007: set down_revision to the revision before it when merging)
@@ -22,6 +23,8 @@ def upgrade() -> None:
         "open_rollups",
         sa.Column("station_id", BigId, primary_key=True, autoincrement=False),
         sa.Column("since", sa.BigInteger, nullable=False),
+        sa.Column("rollups_1m", sa.BigInteger, nullable=True),
+        sa.Column("rollups_1h", sa.BigInteger, nullable=True),
     )
 
 
