@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pstg.storage.columns import Ids, SampleColumns
 from pstg.storage.id_lists import id_table
-from pstg.storage.rollup import Aggregates
+from pstg.storage.rollup import Aggregates, merge_by_tag
 from pstg.storage.rollup_sql import merge_rollups, replace_rollups
 from pstg.storage.schema import ROLLUPS
 
@@ -51,12 +51,14 @@ class _Level:
 
 @dataclass(frozen=True)
 class _Change:
-    """What one transaction does to a level: aggregates merged into the table now, and the
-    open bucket and its state once the transaction has committed."""
+    """What one transaction does to a level: aggregates merged into the table now, and, once
+    the transaction has committed, the open bucket and the rows that join its state (all of
+    it if `reopened`: the bucket moved on)."""
 
     direct: Aggregates
     bucket: int | None
-    state: Aggregates
+    joining: Aggregates
+    reopened: bool
 
 
 class OpenBuckets:
@@ -121,7 +123,12 @@ class OpenBuckets:
         if changes is None:
             return
         for level, change in zip(self.levels, changes, strict=True):
-            level.bucket, level.state = change.bucket, change.state
+            # Merged only now: the merge updates the state in place.
+            if change.reopened:
+                level.state = change.joining
+            else:
+                level.state = merge_by_tag(level.state, change.joining)
+            level.bucket = change.bucket
 
     def close(self, connection: Connection) -> None:
         """Write every open bucket and say so (`open_rollups` row deleted); call `closed`
@@ -166,21 +173,19 @@ class OpenBuckets:
 def _advance(level: _Level, aggregates: Aggregates, current: int) -> _Change:
     """The change `aggregates` (rows of one transaction, by bucket) make to `level`, whose
     open bucket may not start after `current` (the wall clock's bucket)."""
-    state = level.state
     eligible = aggregates.bucket[aggregates.bucket <= current]
     bucket = level.bucket
     if len(eligible):
         newest = int(eligible.max())
         bucket = newest if bucket is None else max(bucket, newest)
     if bucket is None:
-        return _Change(aggregates, None, state)
+        return _Change(aggregates, None, Aggregates.empty(), reopened=False)
     in_open = aggregates.bucket == bucket
     direct = aggregates.select(~in_open)
-    if bucket != level.bucket:  # the open bucket closes: write it with the rest
-        direct, state = Aggregates.concat([direct, state]), aggregates.select(in_open)
-    elif in_open.any():
-        state = Aggregates.concat([state, aggregates.select(in_open)]).reduced()
-    return _Change(direct.reduced(), bucket, state)
+    reopened = bucket != level.bucket
+    if reopened:  # the open bucket closes: write it with the rest
+        direct = Aggregates.concat([direct, level.state])
+    return _Change(direct.reduced(), bucket, aggregates.select(in_open), reopened)
 
 
 def recompute_buckets(

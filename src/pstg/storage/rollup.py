@@ -197,6 +197,28 @@ class Aggregates:
         return list(zip(*columns, strict=True))
 
 
+def merge_by_tag(state: Aggregates, new: Aggregates) -> Aggregates:
+    """`state` and `new` (each at most one entry per tag, all of one bucket, `state` sorted by
+    tag id) merged into one such set. Updates `state`'s columns in place and returns it when
+    `new` only holds tags `state` has (the steady state of an open bucket, merged with each
+    flush: no sort, no copy of the state); otherwise returns a new, sorted set."""
+    if not len(state):
+        return new
+    if not len(new):
+        return state
+    at = np.searchsorted(state.tag_id, new.tag_id)
+    found = state.tag_id[np.minimum(at, len(state) - 1)] == new.tag_id
+    everywhere = bool(found.all())
+    at_found = at if everywhere else at[found]
+    combined = merge(state.select(at_found), new if everywhere else new.select(found))
+    for f in fields(Aggregates)[2:]:
+        getattr(state, f.name)[at_found] = getattr(combined, f.name)
+    if everywhere:
+        return state
+    grown = Aggregates.concat([state, new.select(~found)])
+    return grown.select(np.argsort(grown.tag_id, kind="stable"))
+
+
 def merge(a: Aggregates, b: Aggregates) -> Aggregates:
     """Entry-wise combination of aggregates of disjoint sets of rows with the same keys."""
     take_min = (b.min < a.min) | ((b.min == a.min) & (b.min_ts < a.min_ts))
