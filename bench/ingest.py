@@ -28,6 +28,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +77,7 @@ def blocks(tags: int, samples: int) -> list[Batch]:
                 Batch(
                     index,
                     np.full(n, START + cycle * SECOND, dtype=np.int64),
-                    cycle * 1000.0 + index,
+                    (cycle * 1000.0 + index).astype(np.float64),
                     np.zeros(n, dtype=np.uint8),
                     np.zeros(n, dtype=np.uint8),
                 )
@@ -177,7 +179,7 @@ async def writer_path(url: str, batches: list[Batch], ids: np.ndarray, station_i
     return elapsed
 
 
-def catalog_timing(name: str, database, tags: int) -> None:
+def catalog_timing(database: Callable[[], AbstractContextManager[str]], tags: int) -> None:
     config = station(tags)
     with database() as url:
         engine = create_engine(url)
@@ -231,7 +233,7 @@ def main() -> None:
                 rate = total / statistics.median(times[path])
                 print(f"    {label:40s} {rate:>10,.0f} samples/s   {rate / raw_rate:5.2f}x raw")
         if args.catalog:
-            catalog_timing(name, database, args.catalog)
+            catalog_timing(database, args.catalog)
 
 
 if __name__ == "__main__":

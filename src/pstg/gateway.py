@@ -23,6 +23,7 @@ from pstg.api.app import create_app
 from pstg.api.context import ApiContext
 from pstg.auth.secret import load_or_create_secret
 from pstg.auth.service import AuthService
+from pstg.batch import Batch
 from pstg.config.models import StationConfig
 from pstg.live import LiveCache
 from pstg.metrics import Metrics
@@ -58,6 +59,7 @@ class Gateway:
     _output: PollOutput = field(default_factory=PollOutput)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _server: _EmbeddedServer | None = None
+    _tag_index: dict[str, int] = field(default_factory=dict)
     alarms: AlarmService | None = None
 
     @property
@@ -170,7 +172,11 @@ class Gateway:
     def _handle(self, batch: Sequence[Sample]) -> None:
         assert self.storage is not None
         self.live.update(batch)
-        self.storage.writer.submit(batch)
+        # Until the pipeline hands batches over as columns (issue 11): samples -> Batch.
+        # The writer stores every row; report by exception moves to pstg.processing.
+        if not self._tag_index:
+            self._tag_index = {name: i for i, name in enumerate(self.storage.catalog.tag_ids)}
+        self.storage.writer.submit(Batch.from_samples(batch, self._tag_index))
         if self.alarms is not None:
             self.alarms.process(batch)
         if self.on_samples is not None:

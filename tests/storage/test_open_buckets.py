@@ -16,7 +16,7 @@ from pstg.batch import Batch
 from pstg.storage.columns import SampleColumns
 from pstg.storage.open_buckets import OpenBuckets
 from pstg.storage.queries import summary, trend
-from pstg.storage.rows import to_micros
+from pstg.storage.rows import StoredRow, to_micros
 from pstg.storage.schema import HOUR_US, MINUTE_US
 from pstg.storage.spool import Spool
 from pstg.storage.store import SampleStore
@@ -32,7 +32,7 @@ def clear(engine: sa.Engine) -> None:
             connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
-def write(store: SampleStore, buckets: OpenBuckets, part: list) -> None:
+def write(store: SampleStore, buckets: OpenBuckets, part: list[StoredRow]) -> None:
     buckets.register(store.engine)
     store.insert(SampleColumns.of_rows(part), then=buckets.after_insert)
     buckets.committed()
@@ -107,9 +107,8 @@ def writer_for(engine: sa.Engine, tmp_path: Path) -> SampleWriter:
 
 def rollup_count(engine: sa.Engine, table: str) -> int:
     with engine.connect() as connection:
-        return int(
-            connection.exec_driver_sql(f'SELECT coalesce(sum("count"), 0) FROM {table}').scalar()
-        )
+        total = connection.exec_driver_sql(f'SELECT sum("count") FROM {table}').scalar()
+        return int(total or 0)
 
 
 async def test_queries_include_the_bucket_still_open(engine: sa.Engine, tmp_path: Path) -> None:
