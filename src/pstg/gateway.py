@@ -30,6 +30,7 @@ from pstg.metrics import Metrics
 from pstg.model import Event, EventKind, Sample, utc_now
 from pstg.poller.output import PollOutput
 from pstg.poller.service import Poller
+from pstg.storage.exception import ReportByException
 from pstg.storage.queries import latest
 from pstg.storage.service import Storage, open_storage
 
@@ -60,6 +61,7 @@ class Gateway:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _server: _EmbeddedServer | None = None
     _tag_index: dict[str, int] = field(default_factory=dict)
+    _report: ReportByException | None = None
     alarms: AlarmService | None = None
 
     @property
@@ -172,11 +174,16 @@ class Gateway:
     def _handle(self, batch: Sequence[Sample]) -> None:
         assert self.storage is not None
         self.live.update(batch)
-        # Until the pipeline hands batches over as columns (issue 11): samples -> Batch.
-        # The writer stores every row; report by exception moves to pstg.processing.
-        if not self._tag_index:
+        # Until the pipeline (issue 11) decides report by exception in pstg.processing and
+        # hands batches over as columns, the writer (which stores every row) gets them here.
+        if self._report is None:
+            storage = self.config.storage
+            deadbands = {t.name: t.deadband for d in self.config.devices for t in d.tags}
+            self._report = ReportByException(heartbeat=storage.heartbeat, deadbands=deadbands)
             self._tag_index = {name: i for i, name in enumerate(self.storage.catalog.tag_ids)}
-        self.storage.writer.submit(Batch.from_samples(batch, self._tag_index))
+        admit = self._report.admit
+        stored = [sample for sample in batch if admit(sample)]
+        self.storage.writer.submit(Batch.from_samples(stored, self._tag_index))
         if self.alarms is not None:
             self.alarms.process(batch)
         if self.on_samples is not None:
