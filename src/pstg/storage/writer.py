@@ -31,7 +31,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -40,14 +39,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pstg.batch import Batch
-from pstg.histogram import Histogram
 from pstg.model import Event, EventKind, utc_now
+from pstg.storage.backlog import Backlog
 from pstg.storage.columns import SampleColumns
 from pstg.storage.open_buckets import OpenBuckets
 from pstg.storage.rows import to_micros
 from pstg.storage.schema import events as events_table
 from pstg.storage.spool import Spool
 from pstg.storage.store import SampleStore
+from pstg.storage.writer_stats import WriterStats
+
+__all__ = ["SampleWriter", "WriterStats"]
 
 log = logging.getLogger("pstg.storage")
 
@@ -57,47 +59,6 @@ BEHIND_AFTER = 10.0
 """Seconds behind (at least; 10 flush intervals if longer) that count as falling behind."""
 
 _T = TypeVar("_T")
-
-
-@dataclass
-class WriterStats:
-    received: int = 0
-    """Rows submitted (numeric and text)."""
-    suppressed: int = 0
-    """Always 0: report by exception happens before the writer now (kept for the metrics)."""
-    unknown_tag: int = 0
-    """Rows whose tag index is not in the station's tag table (not stored)."""
-    stored: int = 0
-    """Rows inserted into the database (directly or from the spool)."""
-    spooled: int = 0
-    """Rows written to the spool (database down, or storage behind)."""
-    overflowed: int = 0
-    """Rows moved to the spool because `max_pending_rows` were waiting in memory."""
-    replayed: int = 0
-    dropped: int = 0
-    """Rows lost: the spool was full, or memory was full while a spill was under way."""
-    flushes: int = 0
-    failures: int = 0
-    database_up: bool = True
-    last_error: str | None = None
-    last_flush_seconds: float | None = None
-    write_seconds: Histogram = field(default_factory=Histogram)
-    """Duration of each successful database write (one flush, with its rollups)."""
-    pending: int = 0
-    """Rows waiting in memory."""
-    behind_seconds: float = 0.0
-    """Age of the oldest row not yet in the database (in memory, being written or spooled);
-    rows a previous run left in the spool count from this start."""
-    behind: bool = False
-    """Falling behind: memory overflowed into the spool, or `behind_seconds` is past the
-    threshold (10 s, or 10 flush intervals)."""
-    events_stored: int = 0
-    events_pending: int = 0
-    spool_bytes: int = 0
-    spool_fill: float = 0.0
-    rollups_recomputed: int = 0
-    """Rollup buckets recomputed from raw rows at start (a previous run crashed)."""
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class SampleWriter:
@@ -129,8 +90,6 @@ class SampleWriter:
         self.batch_size = batch_size
         self.max_pending_rows = max_pending_rows
         self.retry_interval = retry_interval
-        self.warn_interval = warn_interval
-        self.behind_after = max(BEHIND_AFTER, 10 * flush_interval)
         self._stats = WriterStats()
         self._pending: list[Batch] = []
         self._pending_rows = 0
@@ -142,12 +101,12 @@ class SampleWriter:
         self._next_retry = 0.0
         self._closing = False
         self._spilling = False  # database writes failed; the spool is taking the rows
-        # Monotonic times since which rows wait: in memory, in the flush under way, spooled.
-        self._pending_since: float | None = None
-        self._flushing_since: float | None = None
-        self._spool_since: float | None = time.monotonic() if spool.batches else None
-        self._behind_episode = False
-        self._last_warning = -float("inf")
+        self._backlog = Backlog(
+            spooled=bool(spool.batches),
+            behind_after=max(BEHIND_AFTER, 10 * flush_interval),
+            warn_interval=warn_interval,
+            announce=self.submit_event,
+        )
         self._update_spool_stats()
 
     @property
@@ -155,7 +114,7 @@ class SampleWriter:
         """The counters, with `pending`, `behind_seconds` and the spool figures of now."""
         stats = self._stats
         stats.pending = self._pending_rows
-        stats.behind_seconds = self._behind_seconds(time.monotonic())
+        stats.behind_seconds = self._backlog.seconds(time.monotonic())
         return stats
 
     # --- the pipeline's side ------------------------------------------------------------------
@@ -172,7 +131,7 @@ class SampleWriter:
                 return
             self._spill_pending()
         if not self._pending:
-            self._pending_since = time.monotonic()
+            self._backlog.pending_since = time.monotonic()
         self._pending.append(batch)
         self._pending_rows += rows
         if self._pending_rows >= self.batch_size:
@@ -230,7 +189,8 @@ class SampleWriter:
     def _spill_pending(self) -> None:
         """Hand the pending batches to a thread that writes them to the spool."""
         batches, self._pending, self._pending_rows = self._pending, [], 0
-        since, self._pending_since = self._pending_since, None
+        backlog = self._backlog
+        since, backlog.pending_since = backlog.pending_since, None
         self._spill = asyncio.get_running_loop().create_task(
             self._spill_to_spool(batches, since), name="writer spill"
         )
@@ -238,11 +198,13 @@ class SampleWriter:
     async def _spill_to_spool(self, batches: list[Batch], since: float | None) -> None:
         try:
             columns = await _in_thread(self._columns, batches)
-            if self._spool_since is None:
-                self._spool_since = since
+            if self._backlog.spool_since is None:
+                self._backlog.spool_since = since
             if await self._to_spool(columns):
                 self._stats.overflowed += len(columns)
-            self._fell_behind(f"{len(columns)} rows moved to the spool")
+                self._fell_behind(f"{len(columns)} rows moved to the spool")
+            else:
+                self._fell_behind(f"the spool is full: {len(columns)} rows dropped")
         finally:
             self._spill = None
 
@@ -251,46 +213,12 @@ class SampleWriter:
         self._fell_behind(f"memory full while the spool was being written: {rows} rows dropped")
 
     def _fell_behind(self, what: str) -> None:
-        """Say that storage cannot keep up: an event per episode, a warning now and then."""
-        stats = self.stats
-        stats.behind = True
-        if not self._behind_episode:
-            self._behind_episode = True
-            self.submit_event(
-                Event(utc_now(), EventKind.STORAGE_BEHIND, "storage",
-                      f"storage is {stats.behind_seconds:.0f} s behind; {what}")
-            )  # fmt: skip
-        now = time.monotonic()
-        if now - self._last_warning >= self.warn_interval:
-            self._last_warning = now
-            log.warning(
-                "storage is %.1f s behind: %s (%d rows overflowed to the spool, %d dropped, "
-                "%d waiting in the spool)",
-                stats.behind_seconds,
-                what,
-                stats.overflowed,
-                stats.dropped,
-                self.spool.rows,
-            )
+        self._backlog.fell_behind(self.stats, what, self.spool.rows)
 
     def _check_behind(self) -> None:
-        stats = self.stats
-        if stats.behind_seconds >= self.behind_after:
-            self._fell_behind(
-                f"{stats.pending} rows waiting in memory, {self.spool.rows} in the spool"
-            )
-        elif self._behind_episode and not self.spool.batches and self._spill is None:
-            self._behind_episode = False
-            stats.behind = False
-            log.info("storage caught up")
-
-    def _behind_seconds(self, now: float) -> float:
-        waiting = [
-            since
-            for since in (self._pending_since, self._flushing_since, self._spool_since)
-            if since is not None
-        ]
-        return now - min(waiting) if waiting else 0.0
+        self._backlog.check(
+            self.stats, self.spool.rows, caught_up=not self.spool.batches and self._spill is None
+        )
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -301,14 +229,15 @@ class SampleWriter:
             if spill is not None:  # rows spilled before these go to the spool first
                 await asyncio.shield(spill)
             batches, self._pending, self._pending_rows = self._pending, [], 0
-            self._flushing_since, self._pending_since = self._pending_since, None
+            backlog = self._backlog
+            backlog.flushing_since, backlog.pending_since = backlog.pending_since, None
             loop = asyncio.get_running_loop()
             started = loop.time()
             try:
                 columns = await _in_thread(self._columns, batches)
                 if self.spool.batches or not self._may_try_database(loop.time()):
-                    if columns and self._spool_since is None:
-                        self._spool_since = self._flushing_since
+                    if columns and backlog.spool_since is None:
+                        backlog.spool_since = backlog.flushing_since
                     await self._to_spool(columns)
                     await self._replay(loop.time())
                 elif columns:
@@ -316,12 +245,13 @@ class SampleWriter:
                         stored = await _in_thread(self._store, columns)
                     except Exception as exc:
                         self._failed(exc, loop.time())
-                        self._spool_since = self._flushing_since
+                        if backlog.spool_since is None:
+                            backlog.spool_since = backlog.flushing_since
                         await self._to_spool(columns)
                     else:
                         self._succeeded(stored)
             finally:
-                self._flushing_since = None
+                backlog.flushing_since = None
             await self._write_events()
             self._stats.flushes += 1
             self._stats.last_flush_seconds = loop.time() - started
@@ -374,7 +304,7 @@ class SampleWriter:
             self._succeeded(stored)
             self._update_spool_stats()
         if self._spill is None and not self.spool.batches:
-            self._spool_since = None
+            self._backlog.spool_since = None
         if self._stats.replayed and self._spilling:
             self._spilling = False
             log.info("spool replayed: the database is up to date")
