@@ -147,6 +147,7 @@ class EventKind(StrEnum):
     CONFIG_LOADED = "config_loaded"
     SPOOL_SPILLED = "spool_spilled"  # database writes failed; samples go to the disk spool
     SPOOL_REPLAYED = "spool_replayed"  # the database is back and the spool was written to it
+    STORAGE_BEHIND = "storage_behind"  # samples arrive faster than the database takes them
     ALARM = "alarm"  # an alarm changed state (the alarm journal has the details)
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"

@@ -86,8 +86,13 @@ async def test_sigterm_under_load_stops_in_time_and_flushes(tmp_path, workers):
         assert markers == DEVICES * 10
 
 
-async def test_a_station_with_workers_serves_its_api_and_stores(modbus_server, tmp_path):
-    config = write_busy_station(tmp_path, [modbus_server.port], 2)
+async def test_a_station_with_workers_serves_its_api_and_stores(tmp_path):
+    async with ModbusTestServer(units=(1, 2)) as a, ModbusTestServer(units=(1, 2)) as b:
+        await _workers_serve_and_store(tmp_path, [a.port, b.port])
+
+
+async def _workers_serve_and_store(tmp_path, ports):
+    config = write_busy_station(tmp_path, ports, 2)  # two lines: one per worker
     await migrate(config)
     async with running(config) as process:
         await wait_until_serving(process, config)
@@ -97,4 +102,4 @@ async def test_a_station_with_workers_serves_its_api_and_stores(modbus_server, t
         process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()[-3000:]
-    assert "polling in 2 worker process(es)" in err.decode()
+    assert "polling in 2 worker process(es)" in err.decode(), err.decode()[-3000:]

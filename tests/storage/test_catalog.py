@@ -1,5 +1,6 @@
 """The catalog follows the config: tags added, updated, retired (never deleted), revived."""
 
+import numpy as np
 import sqlalchemy as sa
 
 from pstg.config.models import StationConfig
@@ -62,3 +63,52 @@ def test_devices_follow_the_config(engine: sa.Engine) -> None:
             for row in connection.execute(sa.select(devices))
         }
     assert state == {"plc1": ("127.0.0.1:15020", True), "plc2": ("127.0.0.1:15020", False)}
+
+
+def station_of(devices: int, tags: int, *, unit: str = "m") -> StationConfig:
+    return StationConfig.model_validate(
+        {
+            "station": {"id": "ps-01"},
+            "devices": [
+                {
+                    "id": f"plc{d}",
+                    "port": 15020 + d,
+                    "tags": [
+                        {"name": f"d{d}.t{t}", "source": "holding_register", "address": t,
+                         "unit": unit}
+                        for t in range(tags)
+                    ],
+                }
+                for d in range(devices)
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_ids_follow_the_tag_index_of_batches(engine: sa.Engine) -> None:
+    config = station_of(3, 4)
+    catalog = sync_catalog(engine, config)
+    names = [tag.name for device in config.devices for tag in device.tags]
+    assert catalog.ids.dtype == np.int64
+    assert catalog.ids.tolist() == [catalog.tag_ids[name] for name in names]
+    assert list(catalog.tag_ids) == names
+
+
+def test_many_tags_sync_in_bulk(engine: sa.Engine) -> None:
+    first = sync_catalog(engine, station_of(20, 1000))  # 20,000 tags
+    assert len(first.added) == 20_000 == len(set(first.ids.tolist()))
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    again = sync_catalog(engine, station_of(20, 1000, unit="mm"))  # every tag changed
+    retired = sync_catalog(engine, station_of(2, 1000, unit="mm"))  # 18,000 tags leave
+    sa.event.remove(engine, "before_cursor_execute", count)
+    assert again.ids.tolist() == first.ids.tolist()
+    assert len(retired.retired) == 18_000
+    assert len(statements) < 40  # a handful per sync, never one per tag
+    state = rows(engine)
+    assert state["d0.t0"] == (first.tag_ids["d0.t0"], "mm", False)
+    assert state["d19.t999"][2] is True

@@ -4,10 +4,12 @@ summaries and latest values, checked against the same computed in Python from th
 import random
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from pstg.model import Quality, QualityReason
+from pstg.storage.columns import SampleColumns
 from pstg.storage.queries import SeriesPoint, TrendBucket, latest, series, summary, trend
 from pstg.storage.rows import QUALITY_CODES, REASON_CODES, StoredRow, from_micros, to_micros
 from pstg.storage.schema import stations, tags
@@ -375,3 +377,23 @@ def test_latest_sample_of_each_tag_in_one_query(engine: sa.Engine) -> None:
         3: SeriesPoint(T0 + 2 * S, "AUTO", Quality.GOOD, QualityReason.NONE),
     }
     assert latest(engine, []) == {}
+
+
+def test_latest_of_more_tags_than_a_statement_has_parameters(engine: sa.Engine) -> None:
+    # PostgreSQL binds at most 65,535 parameters: the ids travel as one.
+    count = 70_000
+    ids = np.arange(1, count + 1, dtype=np.int64)
+    SampleStore(engine).insert(
+        SampleColumns(
+            ids,
+            np.full(count, at(0 * S), dtype=np.int64) + ids,
+            ids.astype(np.float64),
+            np.zeros(count, dtype=np.uint8),
+            np.zeros(count, dtype=np.uint8),
+        )
+    )
+    found = latest(engine, [*ids.tolist(), count + 1])
+    assert len(found) == count
+    assert found[count] == SeriesPoint(
+        T0 + timedelta(microseconds=count), float(count), Quality.GOOD, QualityReason.NONE
+    )

@@ -44,6 +44,9 @@ class StorageConfig(_Strict):
     """A tag's value is stored at least this often even when it does not change."""
     flush_interval: Seconds = 1.0
     batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+    max_pending_rows: int = Field(default=1_000_000, ge=1000, le=100_000_000)
+    """Samples the writer holds in memory at most; beyond, they go to the spool (about 25
+    bytes each: the default is 25 MB, 10 s of 100,000 values/s)."""
     spool: str = "pstg-spool.db"
     """The on-disk buffer used while the database is unavailable (relative: to the config)."""
     spool_max_mb: int = Field(default=512, ge=1)

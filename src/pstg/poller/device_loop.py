@@ -209,7 +209,10 @@ class DeviceLoop:
         stats.last_error_kind = exc.kind
         stats.last_error_at = utc_now()
         # First failure of a run loudly, repeats quietly: a dead device must not flood the log.
-        level = logging.WARNING if stats.consecutive_failures == 0 else logging.DEBUG
+        # A broken link is announced by its device_disconnected event (logged by the log
+        # sink), so here it is a debug line.
+        loud = stats.consecutive_failures == 0 and not is_link_failure(exc)
+        level = logging.WARNING if loud else logging.DEBUG
         log.log(level, "%s: %s: %s", self.device.id, exc.kind.value, stats.last_error)
 
     def _link_down(self, exc: DriverError) -> float:
@@ -232,7 +235,6 @@ class DeviceLoop:
             was_down = stats.status is LinkStatus.DOWN
             stats.status = LinkStatus.UP
             message = "connection restored" if was_down else "connected"
-            log.info("%s: %s", self.device.id, message)
             self._emit(EventKind.DEVICE_CONNECTED, message, None)
 
     def _emit(self, kind: EventKind, message: str, failure: FailureKind | None) -> None:

@@ -44,6 +44,7 @@ from pstg.sinks.registry import SinkContext, build_sinks
 from pstg.storage.database import database_url
 from pstg.storage.queries import latest
 from pstg.storage.service import Storage, open_storage
+from pstg.storage.writer_stats import WriterStats
 from pstg.times import to_micros
 
 log = logging.getLogger("pstg.gateway")
@@ -202,17 +203,16 @@ class Gateway:
 
     async def _start_api(self, storage: Storage, sock: socket.socket) -> None:
         secret = await asyncio.to_thread(load_or_create_secret, storage.engine)
-        writer = storage.writer
         self.context = ApiContext(
             engine=storage.engine,
             config=self.config,
             station_id=storage.catalog.station_id,
             tag_ids=storage.catalog.tag_ids,
             auth=AuthService(storage.engine, secret=secret),
-            metrics=Metrics(self.device_stats, lambda: writer.stats),
+            metrics=Metrics(self.device_stats, self.writer_stats),
             live=self.live,
             device_stats=self.device_stats,
-            writer_stats=lambda: writer.stats,
+            writer_stats=self.writer_stats,
             alarms=self.alarms,
         )
         self._api = ApiServer(create_app(self.context), sock)
@@ -223,6 +223,14 @@ class Gateway:
     def readings(self) -> int:
         """Readings the pipeline has taken so far."""
         return self._readings + (self.pipeline.stats.readings if self.pipeline else 0)
+
+    def writer_stats(self) -> WriterStats | None:
+        """The writer's counters, with the readings report by exception kept out."""
+        if self.storage is None:
+            return None
+        stats = self.storage.writer.stats
+        stats.suppressed = self.report.suppressed
+        return stats
 
     def device_stats(self) -> Mapping[str, DeviceStats]:
         """Poll statistics per device id."""

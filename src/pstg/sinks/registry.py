@@ -38,7 +38,9 @@ SinkFactory = Callable[[SinkContext], Sink | None]
 
 
 def _storage(context: SinkContext) -> Sink | None:
-    return None if context.storage is None else StorageSink(context.storage, context.tags)
+    if context.storage is None:
+        return None
+    return StorageSink(context.storage, context.tags, context.emit)
 
 
 def _alarms(context: SinkContext) -> Sink | None:

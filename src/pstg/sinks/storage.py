@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pstg.batch import Batch
 from pstg.config.tag_table import TagTable
 from pstg.model import Event
-from pstg.sinks.base import Feed
+from pstg.sinks.base import EmitEvent, Feed
 from pstg.storage.service import Storage
 
 
@@ -19,16 +19,16 @@ class StorageSink:
     name = "storage"
     feed = Feed.CHANGES
 
-    def __init__(self, storage: Storage, tags: TagTable) -> None:
+    def __init__(self, storage: Storage, tags: TagTable, emit: EmitEvent) -> None:
         self.storage = storage
         self.tags = tags
+        storage.writer.announce = emit
 
     async def start(self) -> None:
         await self.storage.start()
 
     def submit(self, batch: Batch) -> None:
-        # The writer still takes Samples; it gets columns when the columnar writer lands.
-        self.storage.writer.submit(batch.samples(self.tags.names))
+        self.storage.writer.submit(batch)
 
     def submit_events(self, events: Sequence[Event]) -> None:
         writer = self.storage.writer

@@ -15,6 +15,9 @@ small integer codes (rows.QUALITY_CODES, rows.REASON_CODES).
 - `stations`, `devices`, `tags` mirror the config; a tag that leaves the config is retired
   (`retired_at`), never deleted, so its history stays readable.
 - `events`: the journal of link and system events.
+- `open_rollups`: a row per station whose writer holds its current rollup buckets in memory,
+  with each level's open bucket (see open_buckets.py); a crash leaves it, and the next start
+  recomputes those buckets.
 """
 
 from __future__ import annotations
@@ -129,6 +132,16 @@ def rollup_table(name: str) -> sa.Table:
         sqlite_with_rowid=False,
     )
 
+
+open_rollups = sa.Table(
+    "open_rollups",
+    metadata,
+    sa.Column("station_id", BigId, primary_key=True, autoincrement=False),
+    sa.Column("since", sa.BigInteger, nullable=False),
+    # The start of the open bucket of each rollup table (column named after the table).
+    sa.Column("rollups_1m", sa.BigInteger, nullable=True),
+    sa.Column("rollups_1h", sa.BigInteger, nullable=True),
+)
 
 rollups_1m = rollup_table("rollups_1m")
 rollups_1h = rollup_table("rollups_1h")

@@ -15,7 +15,6 @@ from pstg.config.models import StationConfig
 from pstg.model import utc_now
 from pstg.storage.catalog import Catalog, sync_catalog
 from pstg.storage.database import create_engine, database_url, describe
-from pstg.storage.exception import ReportByException
 from pstg.storage.migrate import check_current
 from pstg.storage.retention import apply_retention
 from pstg.storage.rows import to_micros
@@ -85,17 +84,16 @@ def open_storage(config: StationConfig, config_path: Path) -> Storage:
         engine.dispose()
         raise
     settings = config.storage
-    deadbands = {tag.name: tag.deadband for device in config.devices for tag in device.tags}
     spool_path = Path(settings.spool).expanduser()
     if not spool_path.is_absolute():
         spool_path = config_path.parent / spool_path
     writer = SampleWriter(
         engine,
         station_id=catalog.station_id,
-        tag_ids=catalog.tag_ids,
-        report=ReportByException(heartbeat=settings.heartbeat, deadbands=deadbands),
+        tag_ids=catalog.ids,
         spool=Spool(spool_path, max_bytes=settings.spool_max_mb * 1024 * 1024),
         flush_interval=settings.flush_interval,
         batch_size=settings.batch_size,
+        max_pending_rows=settings.max_pending_rows,
     )
     return Storage(url, engine, catalog, writer, config)

@@ -28,7 +28,10 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from pstg.files import create_private
+from pstg.storage.columns import SampleColumns
 from pstg.storage.rows import StoredRow
 
 logger = logging.getLogger("pstg.storage")
@@ -67,6 +70,68 @@ def encode_rows(rows: Sequence[StoredRow]) -> bytes:
     if any(text is not None for text in texts):
         body.append(json.dumps(texts).encode())
     return _HEADER.pack(_FORMAT, len(rows)) + zlib.compress(b"".join(body), 1)
+
+
+def encode_columns(columns: SampleColumns) -> bytes:
+    """`encode_rows` of the rows of `columns` (numeric rows, then texts), in the same layout,
+    straight from the NumPy columns."""
+    texts = columns.texts
+    n, count = columns.numbers, len(columns)
+    value = columns.value
+    present = ~np.isnan(value)
+    body = [
+        _column(columns.tag_id, [r.tag_id for r in texts], "<i8"),
+        _column(columns.ts, [r.ts for r in texts], "<i8"),
+        _column(np.where(present, value, 0.0), [0.0] * len(texts), "<f8"),
+        present.astype(np.uint8).tobytes() + bytes(len(texts)),
+        _column(columns.quality, [r.quality for r in texts], "u1"),
+        _column(columns.reason, [r.reason for r in texts], "u1"),
+    ]
+    if texts:
+        body.append(json.dumps([None] * n + [r.text for r in texts]).encode())
+    return _HEADER.pack(_FORMAT, count) + zlib.compress(b"".join(body), 1)
+
+
+def _column(numbers: np.ndarray, more: list[int] | list[float], dtype: str) -> bytes:
+    data = numbers.astype(dtype, copy=False).tobytes()
+    return data + np.array(more, dtype=dtype).tobytes() if more else data
+
+
+def decode_columns(blob: bytes) -> SampleColumns:
+    """The rows of a blob as columns (rows with text as `texts`), in order."""
+    try:
+        version, count = _HEADER.unpack_from(blob)
+        if version != _FORMAT:
+            raise SpoolError(f"spooled batch has format {version}, this version reads {_FORMAT}")
+        body = zlib.decompress(blob[_HEADER.size :])
+        size = 8 * count
+        if len(body) < 3 * size + 3 * count:
+            raise ValueError(f"{len(body)} bytes for {count} rows")
+        tag_ids = np.frombuffer(body, dtype="<i8", count=count).astype(np.int64)
+        stamps = np.frombuffer(body, dtype="<i8", count=count, offset=size).astype(np.int64)
+        values = np.frombuffer(body, dtype="<f8", count=count, offset=2 * size).astype(np.float64)
+        offset = 3 * size
+        present = np.frombuffer(body, dtype=np.uint8, count=count, offset=offset).astype(bool)
+        qualities = np.frombuffer(body, dtype=np.uint8, count=count, offset=offset + count)
+        reasons = np.frombuffer(body, dtype=np.uint8, count=count, offset=offset + 2 * count)
+        rest = body[offset + 3 * count :]
+        values[~present] = np.nan
+        columns = SampleColumns(tag_ids, stamps, values, qualities.copy(), reasons.copy())
+        if not rest:
+            return columns
+        texts: list[str | None] = json.loads(rest)
+        if len(texts) != count:
+            raise ValueError(f"{len(texts)} texts for {count} rows")
+        has_text = np.array([text is not None for text in texts], dtype=np.bool_)
+        rows = np.flatnonzero(has_text).tolist()
+        text_rows = tuple(
+            StoredRow(int(tag_ids[i]), int(stamps[i]), None, texts[i], int(qualities[i]),
+                      int(reasons[i]))
+            for i in rows
+        )  # fmt: skip
+        return columns.select(~has_text).with_texts(text_rows)
+    except (struct.error, zlib.error, ValueError) as exc:  # json errors are ValueErrors
+        raise SpoolError(f"spooled batch is corrupt: {exc}") from exc
 
 
 def decode_rows(blob: bytes) -> list[StoredRow]:
@@ -163,21 +228,27 @@ class Spool:
         """Store `rows` as the newest batch; False (nothing stored) when the spool is full."""
         if not rows:
             return True
-        blob = encode_rows(rows)
+        return self._append(encode_rows(rows), len(rows))
+
+    def append_columns(self, columns: SampleColumns) -> bool:
+        """`append` for columns, without a Python object per row."""
+        if not len(columns):
+            return True
+        return self._append(encode_columns(columns), len(columns))
+
+    def _append(self, blob: bytes, count: int) -> bool:
         with self._lock:
             # The blob is a lower bound of what the file grows by: most full spools refuse here.
             if self._size + len(blob) > self.max_bytes:
-                self._drop(len(rows))
+                self._drop(count)
                 return False
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(
-                    "INSERT INTO batch (row_count, data) VALUES (?, ?)", (len(rows), blob)
-                )
+                self._db.execute("INSERT INTO batch (row_count, data) VALUES (?, ?)", (count, blob))
                 size = self._measure()
                 if size > self.max_bytes:  # page overhead tipped it over: exact, never partial
                     self._db.execute("ROLLBACK")
-                    self._drop(len(rows))
+                    self._drop(count)
                     return False
                 self._db.execute("COMMIT")
             except BaseException:
@@ -186,7 +257,7 @@ class Spool:
                 raise
             self._size = size
             self._batches += 1
-            self._rows += len(rows)
+            self._rows += count
             self._dropping = False
             self._check_near_full()
         return True
@@ -200,6 +271,15 @@ class Spool:
             return None
         seq, blob = found[0]
         return int(seq), decode_rows(blob)
+
+    def oldest_columns(self) -> tuple[int, SampleColumns] | None:
+        """`oldest` as columns."""
+        with self._lock:
+            found = self._db.execute("SELECT seq, data FROM batch ORDER BY seq LIMIT 1").fetchall()
+        if not found:
+            return None
+        seq, blob = found[0]
+        return int(seq), decode_columns(blob)
 
     def remove(self, seq: int) -> None:
         """Delete batch `seq` once the database has it; a seq not in the spool is ignored."""
