@@ -4,15 +4,16 @@
 
 For each size a station file is generated (100 tags per device, a realistic mix: scaled
 integers, floats in both word orders, 32-bit counters, status bits sharing a register, coils,
-discrete inputs; ten devices behind each gateway port; two alarms per device). Each stage runs
-in a fresh child process, so its peak RSS is its own:
+discrete inputs; ten devices behind each gateway port; two alarms per device). Stages:
 - parse: the YAML text to plain values;
 - validate: + the pydantic models;
 - checks: + the whole-station checks of every layer (config, codec, drivers);
-- load: the whole loader, as `pstg run` calls it;
-- start: + what the poller does per device at start (read plan, compile_tag per tag);
+- load: the whole loader, as `pstg run` calls it (a fresh process);
+- start: + what the poller builds per device at start (read plan, compile_tag per tag);
 - check-config: `pstg check-config FILE` as a subprocess (interpreter start-up included).
-Prints the time of each stage alone (after the stages before it) and the child's peak RSS.
+The first three run in one fresh process, load and start in another. Each figure is the time
+of that stage alone and the process's peak RSS once the stage is done (so it includes what the
+stages before it still hold).
 """
 
 from __future__ import annotations
@@ -104,38 +105,35 @@ def station_text(tags: int) -> str:
 # --- stages, run in a child process -----------------------------------------------------------
 
 
-def run_stages(path: Path, upto: str) -> dict[str, float]:
-    """Run the stages up to `upto` in this process; the seconds each took."""
+def run_stages(path: Path, stages: str) -> list[tuple[str, float, float]]:
+    """Run the parse/validate/checks or the load/start stages here: (name, seconds, peak MB)."""
     from pstg.codec import compile_tag
     from pstg.config.checks import check_station
     from pstg.config.loader import _line_of, _parse, _plain, load_config
     from pstg.config.models import StationConfig
     from pstg.drivers.planner import plan_device
 
-    times: dict[str, float] = {}
+    results: list[tuple[str, float, float]] = []
     held: list[Any] = []  # keep every stage's result alive, as the loader does
 
     def timed(name: str, step: Callable[[], Any]) -> Any:
         start = time.perf_counter()
         result = step()
-        times[name] = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results.append((name, seconds, peak_mb))
         held.append(result)
         return result
 
-    text = path.read_text(encoding="utf-8")
-    if upto in ("load", "start"):
+    if stages == "load":
         config = timed("load", lambda: load_config(path))
-        if upto == "start":
-            timed("start", lambda: start_devices(config, plan_device, compile_tag))
-        return times
+        timed("start", lambda: start_devices(config, plan_device, compile_tag))
+        return results
+    text = path.read_text(encoding="utf-8")
     tree = timed("parse", lambda: _parse(text, str(path)))
-    if upto == "parse":
-        return times
     config = timed("validate", lambda: StationConfig.model_validate(_plain(tree)))
-    if upto == "validate":
-        return times
     timed("checks", lambda: check_station(config, line_of=lambda loc: _line_of(tree, loc)))
-    return times
+    return results
 
 
 def start_devices(config: Any, plan_device: Any, compile_tag: Any) -> list[Any]:
@@ -146,25 +144,27 @@ def start_devices(config: Any, plan_device: Any, compile_tag: Any) -> list[Any]:
     ]
 
 
-def child_main(path: Path, upto: str) -> None:
-    times = run_stages(path, upto)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{times.get(upto, 0.0)!r} {peak_kb}")
+def child_main(path: Path, stages: str) -> None:
+    for name, seconds, peak_mb in run_stages(path, stages):
+        print(name, seconds, peak_mb)
 
 
 # --- the parent: generate, run children, print the table ---------------------------------------
 
 
-def in_child(path: Path, upto: str) -> tuple[float, float]:
-    """Seconds of stage `upto` and peak RSS (MB) of a fresh process that ran up to it."""
+def in_child(path: Path, stages: str) -> dict[str, tuple[float, float]]:
+    """Seconds and peak RSS (MB) of each stage, run in a fresh process."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", upto, str(path)],
+        [sys.executable, __file__, "--child", stages, str(path)],
         capture_output=True,
         text=True,
         check=True,
     )
-    seconds, peak_kb = done.stdout.split()
-    return float(seconds), int(peak_kb) / 1024
+    results = {}
+    for line in done.stdout.splitlines():
+        name, seconds, peak_mb = line.split()
+        results[name] = (float(seconds), float(peak_mb))
+    return results
 
 
 def check_config(path: Path) -> tuple[float, float]:
@@ -202,7 +202,8 @@ def main() -> None:
         for size in sizes:
             path = Path(folder) / f"station-{size}.yaml"
             path.write_text(station_text(size), encoding="utf-8")
-            cells = [in_child(path, stage) for stage in STAGES]
+            results = in_child(path, "checks") | in_child(path, "load")
+            cells = [results[stage] for stage in STAGES]
             if not args.no_cli:
                 cells.append(check_config(path))
             print(
