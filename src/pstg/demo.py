@@ -11,9 +11,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from pstg.config.loader import load_config
 from pstg.config.models import StationConfig
 from pstg.simulator.seed import SeedOptions, seed_config_text
+from pstg.station import load_station
 from pstg.storage.database import create_engine, database_url
 from pstg.storage.migrate import upgrade
 
@@ -45,7 +45,7 @@ def prepare(folder: Path, *, api_port: int, simulator_port: int) -> DemoSetup:
         "# Written by `pstg demo` at each start; copy it elsewhere to make your own.\n" + text,
         encoding="utf-8",
     )
-    config = load_config(config_path)
+    config = load_station(config_path)
     engine = create_engine(database_url(config, config_path))
     try:
         upgrade(engine)

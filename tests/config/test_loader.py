@@ -2,6 +2,7 @@
 
 import pytest
 
+from pstg.config.checks import Finding
 from pstg.config.errors import ConfigProblem, format_location
 from pstg.config.loader import ConfigError, load_config, load_config_text
 from pstg.model import DataType
@@ -192,3 +193,28 @@ def test_yaml_tags_are_ignored():
 def test_non_text_keys_are_named_at_their_mapping():
     text = MINIMAL + "devices:\n  - id: plc1\n    options: {1: 2}\n"
     assert problems_of(text) == ["station.yaml:4 devices[0].options: keys must be text, got 1"]
+
+
+def test_the_config_layer_alone_leaves_drivers_and_codecs_to_the_checks_given():
+    # `load_config` runs this layer's checks; the layers above pass theirs (pstg.station).
+    text = MINIMAL + "devices:\n  - {id: plc1, driver: opcua}\n"
+    assert load_config_text(text).devices[0].driver == "opcua"
+
+
+def test_checks_given_are_reported_with_their_lines_after_the_layers_own():
+    def no_opcua(config, line_of):
+        for d, device in enumerate(config.devices):
+            if device.driver == "opcua":
+                yield Finding(("devices", d, "driver"), f"no opcua here (see line {line_of(())})")
+
+    text = MINIMAL + "devices:\n  - id: plc1\n    driver: opcua\n  - {id: plc1}\n"
+    assert problems_of_checked(text, [no_opcua]) == [
+        "station.yaml:4 devices[0].driver: no opcua here (see line 1)",
+        "station.yaml:5 devices[1].id: duplicate device id 'plc1' (devices[0], line 3)",
+    ]
+
+
+def problems_of_checked(text, checks):
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text, checks=checks)
+    return [str(problem) for problem in caught.value.problems]
