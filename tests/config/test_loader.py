@@ -1,5 +1,7 @@
 """The loader's edges: files that cannot be read, odd YAML, and the shape of a problem."""
 
+from pathlib import Path
+
 import pytest
 
 from pstg.config.checks import Finding
@@ -8,6 +10,7 @@ from pstg.config.loader import ConfigError, load_config, load_config_text
 from pstg.model import DataType
 
 MINIMAL = "station: {id: ps-01}\n"
+CASES = Path(__file__).parent / "cases"
 
 
 def problems_of(text: str, filename: str = "station.yaml") -> list[str]:
@@ -218,3 +221,22 @@ def problems_of_checked(text, checks):
     with pytest.raises(ConfigError) as caught:
         load_config_text(text, checks=checks)
     return [str(problem) for problem in caught.value.problems]
+
+
+def test_yaml_1_2_values_case_reads_as_yaml_1_2(monkeypatch):
+    # cases/yaml_12_values: a BOM, hex, 0o octal, a leading zero that is decimal, underscores,
+    # `no` as text, and a merge; both readers must give these values (test_fast_yaml).
+    monkeypatch.chdir(CASES / "yaml_12_values")
+    plc1, plc2 = load_config("station.yaml").devices
+    assert (plc1.unit_id, plc2.unit_id) == (17, 15)
+    assert [(tag.name, tag.address, tag.sentinels) for tag in plc1.tags] == [
+        ("no", 16, []),
+        ("level", 1000, [0x8000, 15]),
+    ]
+    assert (plc2.driver, plc2.host, plc2.port, plc2.timeout, plc2.tags) == (
+        "modbus-tcp",
+        "127.0.0.1",
+        5020,
+        2.0,
+        [],
+    )
