@@ -66,11 +66,12 @@ def check_station(config: StationConfig, line_of: LineOf = no_lines) -> list[Fin
     `line_of` lets messages say on which line the *other* half of a conflict is, e.g. the first
     of two duplicate names.
     """
+    ends = _end_addresses(config)
     findings: list[Finding] = []
     findings += _duplicate_device_ids(config, line_of)
     findings += _duplicate_tag_names(config, line_of)
-    findings += _address_space(config)
-    findings += _overlapping_tags(config, line_of)
+    findings += _address_space(config, ends)
+    findings += _overlapping_tags(config, ends, line_of)
     findings += _alarm_references(config)
     findings += _duplicate_alarm_ids(config, line_of)
     return findings
@@ -99,19 +100,27 @@ def _duplicate_tag_names(config: StationConfig, line_of: LineOf) -> Iterator[Fin
                 first[tag.name] = loc
 
 
-def _address_space(config: StationConfig) -> Iterator[Finding]:
+def _end_addresses(config: StationConfig) -> list[list[int]]:
+    """Each tag's last address, per device: two checks need it and it takes a few calls."""
+    return [[tag.end_address for tag in device.tags] for device in config.devices]
+
+
+def _address_space(config: StationConfig, ends: list[list[int]]) -> Iterator[Finding]:
     # The field check only sees the start address; a wide type can still run off the end.
     for d, device in enumerate(config.devices):
-        for t, tag in enumerate(device.tags):
-            if tag.end_address > MAX_ADDRESS:
+        for t, end in enumerate(ends[d]):
+            if end > MAX_ADDRESS:
+                tag = device.tags[t]
                 yield Finding(
                     ("devices", d, "tags", t, "address"),
                     f"{tag.data_type.value} at {tag.address} needs registers "
-                    f"{tag.address}..{tag.end_address}, past the last register {MAX_ADDRESS}",
+                    f"{tag.address}..{end}, past the last register {MAX_ADDRESS}",
                 )
 
 
-def _overlapping_tags(config: StationConfig, line_of: LineOf) -> Iterator[Finding]:
+def _overlapping_tags(
+    config: StationConfig, ends: list[list[int]], line_of: LineOf
+) -> Iterator[Finding]:
     """Two tags claiming one register (or coil) of a device.
 
     A bit tag is a view into its register, so it may sit on a register that a whole-register tag
@@ -122,13 +131,14 @@ def _overlapping_tags(config: StationConfig, line_of: LineOf) -> Iterator[Findin
         # (table, address) -> the tags already there, with the bit each uses (None: all of it)
         claims: dict[tuple[RegisterTable, int], list[tuple[int, int | None]]] = {}
         for t, tag in enumerate(device.tags):
-            addresses = range(tag.address, min(tag.end_address, MAX_ADDRESS) + 1)
+            source, bit = tag.source, tag.bit
+            addresses = range(tag.address, min(ends[d][t], MAX_ADDRESS) + 1)
             clash = next(
                 (
                     other
                     for address in addresses
-                    for other, bit in claims.get((tag.source, address), ())
-                    if bit == tag.bit
+                    for other, other_bit in claims.get((source, address), ())
+                    if other_bit == bit
                 ),
                 None,
             )
@@ -141,7 +151,7 @@ def _overlapping_tags(config: StationConfig, line_of: LineOf) -> Iterator[Findin
                     f"({_span(other_tag)}; {where})",
                 )
             for address in addresses:
-                claims.setdefault((tag.source, address), []).append((t, tag.bit))
+                claims.setdefault((source, address), []).append((t, bit))
 
 
 def _span(tag: TagConfig) -> str:
