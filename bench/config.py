@@ -11,14 +11,18 @@ discrete inputs; ten devices behind each gateway port; two alarms per device). S
 - load: the whole loader, as `pstg run` calls it (a fresh process);
 - start: + what the poller builds per device at start (read plan, compile_tag per tag);
 - check-config: `pstg check-config FILE` as a subprocess (interpreter start-up included).
-The first three run in one fresh process, load and start in another. Each figure is the time
-of that stage alone and the process's peak RSS once the stage is done (so it includes what the
+Then the memory a tag costs once loaded: its validated models, and everything load_station
+leaves allocated (more would mean something keeps the YAML tree alive).
+The first three run in one fresh process, load and start in another. Each row is one stage
+alone (after the stages before it): wall and CPU seconds (CPU time is the steadier figure on a
+shared machine), and the process's peak RSS once the stage is done (so it includes what the
 stages before it still hold).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import subprocess
@@ -105,35 +109,86 @@ def station_text(tags: int) -> str:
 # --- stages, run in a child process -----------------------------------------------------------
 
 
-def run_stages(path: Path, stages: str) -> list[tuple[str, float, float]]:
-    """Run the parse/validate/checks or the load/start stages here: (name, seconds, peak MB)."""
+def run_stages(path: Path, stages: str) -> list[tuple[str, float, float, float]]:
+    """Run the parse/validate/checks or the load/start stages here.
+
+    Returns (name, wall seconds, CPU seconds, peak MB) per stage."""
     from pstg.codec import compile_tag
-    from pstg.config.checks import check_station
-    from pstg.config.loader import _line_of, _parse, _plain, load_config
+    from pstg.config.checks import check_station, no_lines
+    from pstg.config.fast_yaml import read_fast
     from pstg.config.models import StationConfig
     from pstg.drivers.planner import plan_device
+    from pstg.station import STATION_CHECKS, load_station
 
-    results: list[tuple[str, float, float]] = []
-    held: list[Any] = []  # keep every stage's result alive, as the loader does
+    results: list[tuple[str, float, float, float]] = []
 
     def timed(name: str, step: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = step()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results.append((name, seconds, peak_mb))
-        held.append(result)
+        results.append((name, seconds, cpu, peak_mb))
         return result
 
     if stages == "load":
-        config = timed("load", lambda: load_config(path))
+        config = timed("load", lambda: load_station(path))
         timed("start", lambda: start_devices(config, plan_device, compile_tag))
         return results
     text = path.read_text(encoding="utf-8")
-    tree = timed("parse", lambda: _parse(text, str(path)))
-    config = timed("validate", lambda: StationConfig.model_validate(_plain(tree)))
-    timed("checks", lambda: check_station(config, line_of=lambda loc: _line_of(tree, loc)))
+    data = timed("parse", lambda: read_fast(text))
+    if data is None:
+        raise SystemExit("the fast reader declined the generated file")
+    config = timed("validate", functools.partial(StationConfig.model_validate, data))
+    del data  # as the loader does: the plain tree is not kept through the checks
+
+    def all_checks() -> list[Any]:
+        findings = check_station(config, no_lines)
+        for check in STATION_CHECKS:
+            findings += check(config, no_lines)
+        return findings
+
+    findings = timed("checks", all_checks)
+    if findings:
+        raise SystemExit(f"the generated file has problems: {findings[:3]}")
     return results
+
+
+def memory_per_tag(tags: int = 10_000) -> tuple[float, float]:
+    """Bytes per tag of the validated models, and of all that load_station leaves allocated."""
+    import gc
+    import tracemalloc
+
+    from pstg.config.models import StationConfig
+    from pstg.station import load_station
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "station.yaml"
+        text = station_text(tags)
+        path.write_text(text, encoding="utf-8")
+        small = Path(folder) / "small.yaml"
+        small.write_text(station_text(TAGS_PER_DEVICE), encoding="utf-8")
+        load_station(small)  # import what loading imports (drivers, pymodbus) before counting
+        gc.collect()
+        tracemalloc.start()
+        plain = station_plain(text)
+        before = tracemalloc.get_traced_memory()[0]
+        config = StationConfig.model_validate(plain)
+        models = tracemalloc.get_traced_memory()[0] - before
+        del plain, config
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        loaded = load_station(path)
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert loaded.devices
+    return models / tags, retained / tags
+
+
+def station_plain(text: str) -> Any:
+    from pstg.config.fast_yaml import read_fast
+
+    return read_fast(text)
 
 
 def start_devices(config: Any, plan_device: Any, compile_tag: Any) -> list[Any]:
@@ -145,15 +200,23 @@ def start_devices(config: Any, plan_device: Any, compile_tag: Any) -> list[Any]:
 
 
 def child_main(path: Path, stages: str) -> None:
-    for name, seconds, peak_mb in run_stages(path, stages):
-        print(name, seconds, peak_mb)
+    if stages == "memory":
+        models, retained = memory_per_tag()
+        print("memory", models, retained)
+        return
+    for name, seconds, cpu, peak_mb in run_stages(path, stages):
+        print(name, seconds, cpu, peak_mb)
 
 
 # --- the parent: generate, run children, print the table ---------------------------------------
 
 
-def in_child(path: Path, stages: str) -> dict[str, tuple[float, float]]:
-    """Seconds and peak RSS (MB) of each stage, run in a fresh process."""
+Cell = tuple[float, float, float]
+"""Wall seconds, CPU seconds, peak RSS in MB."""
+
+
+def in_child(path: Path, stages: str) -> dict[str, Cell]:
+    """The figures of each stage, run in a fresh process."""
     done = subprocess.run(
         [sys.executable, __file__, "--child", stages, str(path)],
         capture_output=True,
@@ -162,13 +225,13 @@ def in_child(path: Path, stages: str) -> dict[str, tuple[float, float]]:
     )
     results = {}
     for line in done.stdout.splitlines():
-        name, seconds, peak_mb = line.split()
-        results[name] = (float(seconds), float(peak_mb))
+        name, seconds, cpu, peak_mb = line.split()
+        results[name] = (float(seconds), float(cpu), float(peak_mb))
     return results
 
 
-def check_config(path: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of `pstg check-config FILE` as its own process."""
+def check_config(path: Path) -> Cell:
+    """The figures of `pstg check-config FILE` as its own process."""
     script = Path(sys.executable).parent / "pstg"
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -181,13 +244,14 @@ def check_config(path: Path) -> tuple[float, float]:
     if status != 0:
         assert process.stderr is not None
         raise SystemExit(f"check-config failed: {process.stderr.read().decode()[:2000]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--no-cli", action="store_true", help="skip `pstg check-config`")
+    parser.add_argument("--no-memory", action="store_true", help="skip the bytes-per-tag line")
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -195,21 +259,32 @@ def main() -> None:
         return
 
     sizes = [int(size) for size in args.sizes.split(",")]
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} cores (a busy machine slows every figure)")
     columns = [*STAGES] + ([] if args.no_cli else ["check-config"])
-    print(f"{'tags':>8} " + " ".join(f"{name:>20}" for name in columns))
-    print(f"{'':>8} " + " ".join(f"{'s':>9} {'peak MB':>10}" for _ in columns))
+    print(f"{'tags':>8} {'stage':>13} {'wall s':>9} {'CPU s':>9} {'peak MB':>9}")
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             path = Path(folder) / f"station-{size}.yaml"
             path.write_text(station_text(size), encoding="utf-8")
             results = in_child(path, "checks") | in_child(path, "load")
-            cells = [results[stage] for stage in STAGES]
             if not args.no_cli:
-                cells.append(check_config(path))
-            print(
-                f"{size:>8} " + " ".join(f"{s:>9.3f} {mb:>10.1f}" for s, mb in cells),
-                flush=True,
-            )
+                results["check-config"] = check_config(path)
+            for stage in columns:
+                wall, cpu, peak = results[stage]
+                print(f"{size:>8} {stage:>13} {wall:>9.3f} {cpu:>9.3f} {peak:>9.1f}", flush=True)
+    if not args.no_memory:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", "memory", "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        _, models, retained = done.stdout.split()
+        print(
+            f"bytes per tag (tracemalloc, 10,000 tags): validated models {float(models):.0f}, "
+            f"all that load_station leaves allocated {float(retained):.0f}"
+        )
 
 
 if __name__ == "__main__":
