@@ -14,8 +14,6 @@ from pstg.config.durations import Seconds
 from pstg.model import DataType, Endian, RegisterTable
 
 TAG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-# Members as constants for the per-tag properties: an enum member lookup costs about 1 µs.
-_BOOL, _UINT16, _STRING = DataType.BOOL, DataType.UINT16, DataType.STRING
 MAX_ADDRESS = 65535
 MAX_REGISTERS_PER_REQUEST = 125  # Modbus spec limit for FC3/FC4
 MAX_BITS_PER_REQUEST = 2000  # Modbus spec limit for FC1/FC2
@@ -133,6 +131,10 @@ class TagConfig(_Strict):
         if self.writable and not self.source.is_writable:
             raise ValueError(f"a {self.source.value} is read-only: it cannot be writable")
         return self
+
+
+# Members as constants for the per-tag properties: an enum member lookup costs about 1 µs.
+_BOOL, _UINT16, _STRING = DataType.BOOL, DataType.UINT16, DataType.STRING
 
 
 class DeviceConfig(_Strict):
