@@ -8,7 +8,6 @@ commands call `TagCodec.encode`, which goes through the same converter in revers
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Hashable, Sequence
 from operator import itemgetter
@@ -82,8 +81,18 @@ class TagCodec:
         """This codec for another tag with the same settings (the decoder is shared)."""
         if name == self.name:
             return self
-        twin = copy.copy(self)
+        # Field by field: copy.copy of a slotted object costs several times as much.
+        twin: TagCodec = object.__new__(TagCodec)
         twin.name = name
+        twin.data_type = self.data_type
+        twin.word_order = self.word_order
+        twin.byte_order = self.byte_order
+        twin.scale = self.scale
+        twin.offset = self.offset
+        twin.register_count = self.register_count
+        twin.decode = self.decode
+        twin.fast = self.fast
+        twin._converter = self._converter
         return twin
 
     @property
@@ -150,6 +159,20 @@ def compile_tag(tag: TagConfig, device: DeviceConfig) -> TagCodec:
     repeats a few kinds of tag compiles each kind once: compiling cost ~70 µs per tag, most of
     a big station's start-up (bench/config.py, 'start').
     """
+    compiled = _compiled_settings(tag, device)
+    if isinstance(compiled, str):
+        raise CodecError(f"tag {tag.name}: {compiled}")
+    return compiled.renamed(tag.name)
+
+
+def refusal(tag: TagConfig, device: DeviceConfig) -> str | None:
+    """Why `compile_tag` would refuse `tag` (in words without the tag's name), or None."""
+    compiled = _compiled_settings(tag, device)
+    return compiled if isinstance(compiled, str) else None
+
+
+def _compiled_settings(tag: TagConfig, device: DeviceConfig) -> TagCodec | str:
+    """The codec compiled for `tag`'s settings (under some tag's name), or why it cannot be."""
     key = (device.word_order, device.byte_order, tuple(tag.sentinels), _SETTINGS(tag.__dict__))
     compiled = _compiled.get(key)
     if compiled is None:
@@ -160,9 +183,7 @@ def compile_tag(tag: TagConfig, device: DeviceConfig) -> TagCodec:
         if len(_compiled) >= _COMPILED_LIMIT:
             _compiled.clear()
         _compiled[key] = compiled
-    if isinstance(compiled, str):
-        raise CodecError(f"tag {tag.name}: {compiled}")
-    return compiled.renamed(tag.name)
+    return compiled
 
 
 def _compile(tag: TagConfig, device: DeviceConfig) -> TagCodec:

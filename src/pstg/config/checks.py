@@ -89,15 +89,15 @@ def _duplicate_device_ids(config: StationConfig, line_of: LineOf) -> Iterator[Fi
 
 def _duplicate_tag_names(config: StationConfig, line_of: LineOf) -> Iterator[Finding]:
     # Across the whole station: alarms, storage and the API know a tag by its name alone.
-    first: dict[str, Loc] = {}
+    first: dict[str, tuple[int, int]] = {}
     for d, device in enumerate(config.devices):
         for t, tag in enumerate(device.tags):
-            loc: Loc = ("devices", d, "tags", t)
-            if tag.name in first:
-                other = refer_to(first[tag.name], line_of)
-                yield Finding((*loc, "name"), f"duplicate tag name {tag.name!r} ({other})")
-            else:
-                first[tag.name] = loc
+            seen = first.setdefault(tag.name, (d, t))
+            if seen != (d, t):
+                other = refer_to(("devices", seen[0], "tags", seen[1]), line_of)
+                yield Finding(
+                    ("devices", d, "tags", t, "name"), f"duplicate tag name {tag.name!r} ({other})"
+                )
 
 
 def _end_addresses(config: StationConfig) -> list[list[int]]:
@@ -133,15 +133,7 @@ def _overlapping_tags(
         for t, tag in enumerate(device.tags):
             source, bit = tag.source, tag.bit
             addresses = range(tag.address, min(ends[d][t], MAX_ADDRESS) + 1)
-            clash = next(
-                (
-                    other
-                    for address in addresses
-                    for other, other_bit in claims.get((source, address), ())
-                    if other_bit == bit
-                ),
-                None,
-            )
+            clash = _first_claim(claims, source, addresses, bit)
             if clash is not None:
                 other_tag = device.tags[clash]
                 where = refer_to(("devices", d, "tags", clash), line_of)
@@ -151,7 +143,25 @@ def _overlapping_tags(
                     f"({_span(other_tag)}; {where})",
                 )
             for address in addresses:
-                claims.setdefault((source, address), []).append((t, bit))
+                claimed = claims.get((source, address))
+                if claimed is None:
+                    claims[(source, address)] = [(t, bit)]
+                else:
+                    claimed.append((t, bit))
+
+
+def _first_claim(
+    claims: dict[tuple[RegisterTable, int], list[tuple[int, int | None]]],
+    source: RegisterTable,
+    addresses: range,
+    bit: int | None,
+) -> int | None:
+    """The first tag already on one of `addresses` of `source` with the same bit, if any."""
+    for address in addresses:
+        for other, other_bit in claims.get((source, address), ()):
+            if other_bit == bit:
+                return other
+    return None
 
 
 def _span(tag: TagConfig) -> str:
