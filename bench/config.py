@@ -1,6 +1,6 @@
 """Config benchmark: how long a big station file takes to load, and how much memory, per stage.
 
-    uv run python bench/config.py [--sizes 1000,20000,50000,100000,200000] [--no-cli]
+    uv run python bench/config.py [--sizes 1000,20000,50000,100000,200000] [--no-cli] [--no-memory]
 
 For each size a station file is generated (100 tags per device, a realistic mix: scaled
 integers, floats in both word orders, 32-bit counters, status bits sharing a register, coils,
