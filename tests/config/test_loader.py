@@ -1,5 +1,6 @@
 """The loader's edges: files that cannot be read, odd YAML, and the shape of a problem."""
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,20 @@ def test_yaml_1_2_values_case_reads_as_yaml_1_2(monkeypatch):
         2.0,
         [],
     )
+
+
+def test_the_garbage_collector_runs_again_after_a_load_that_paused_it():
+    # Loading pauses the cyclic collector (it costs a third of a big load); it must come back
+    # whether the file loads or not, and stay off if the caller had turned it off.
+    assert gc.isenabled()
+    load_config_text(MINIMAL)
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        load_config_text("station: {id: 'bad id'}\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_config_text(MINIMAL)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
