@@ -11,10 +11,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from pstg.config.loader import load_config
 from pstg.config.models import StationConfig
 from pstg.files import write_private
 from pstg.simulator.seed import SeedOptions, seed_config_text
+from pstg.station import load_station
 from pstg.storage.database import create_engine, database_url
 from pstg.storage.migrate import upgrade
 
@@ -46,7 +46,7 @@ def prepare(folder: Path, *, api_port: int, simulator_port: int) -> DemoSetup:
         config_path,
         "# Written by `pstg demo` at each start; copy it elsewhere to make your own.\n" + text,
     )
-    config = load_config(config_path)
+    config = load_station(config_path)
     engine = create_engine(database_url(config, config_path))
     try:
         upgrade(engine)

@@ -391,3 +391,28 @@ def test_unscaled_int64_encode_is_exact(value: int) -> None:
         value
     )
     assert codec.decode(words).value == float(value)
+
+
+def test_tags_with_the_same_settings_share_a_compiled_decoder_under_their_own_names():
+    level = make_codec(name="level", type="float32", scale=0.5, unit="m", description="x")
+    flow = make_codec(name="flow", type="float32", scale=0.5, address=7, deadband=1.0)
+    other = make_codec(name="other", type="float32", scale=2.0)
+    assert (level.name, flow.name) == ("level", "flow")
+    assert flow.decode is level.decode  # compiled once: unit, address, deadband do not matter
+    assert other.decode is not level.decode  # scale does
+    assert flow.decode([0x3F80, 0]) == good(0.5)
+    with pytest.raises(CodecError, match=r"^flow: "):
+        flow.encode("text")
+
+
+def test_little_endian_devices_do_not_share_a_big_endian_decoder():
+    big = make_codec(name="a", type="uint32")
+    little = make_codec({"word_order": "little"}, name="b", type="uint32")
+    assert big.decode([1, 0]) == good(65536)
+    assert little.decode([1, 0]) == good(1)
+
+
+def test_a_refusal_names_each_tag_that_has_it():
+    for name in ("run1", "run2"):
+        with pytest.raises(CodecError, match=rf"^tag {name}: a bool tag cannot have scale"):
+            make_codec(name=name, source="coil", scale=2)

@@ -3,13 +3,17 @@
 `cases/<case>/station.yaml` is loaded from inside its folder, so problems read
 `station.yaml:LINE location: message`; `cases/<case>/expected.txt` lists them in order, one per
 line. A case without expected.txt must load cleanly. To add a case, add a folder.
+
+Cases are loaded as the commands load them (`pstg.station.load_station`), with the checks of
+every layer: the config's own, the codec's and the drivers'.
 """
 
 from pathlib import Path
 
 import pytest
 
-from pstg.config.loader import ConfigError, load_config
+from pstg.config.errors import ConfigError
+from pstg.station import load_station
 
 CASES = Path(__file__).parent / "cases"
 
@@ -25,12 +29,12 @@ def test_case(case, monkeypatch):
     monkeypatch.chdir(folder)
 
     if not expected_file.exists():
-        load_config("station.yaml")
+        load_station("station.yaml")
         return
 
     expected = [line for line in expected_file.read_text().splitlines() if line.strip()]
     with pytest.raises(ConfigError) as caught:
-        load_config("station.yaml")
+        load_station("station.yaml")
     assert [str(problem) for problem in caught.value.problems] == expected
 
 

@@ -1,12 +1,17 @@
 """The loader's edges: files that cannot be read, odd YAML, and the shape of a problem."""
 
+import gc
+from pathlib import Path
+
 import pytest
 
+from pstg.config.checks import Finding
 from pstg.config.errors import ConfigProblem, format_location
 from pstg.config.loader import ConfigError, load_config, load_config_text
 from pstg.model import DataType
 
 MINIMAL = "station: {id: ps-01}\n"
+CASES = Path(__file__).parent / "cases"
 
 
 def problems_of(text: str, filename: str = "station.yaml") -> list[str]:
@@ -192,3 +197,64 @@ def test_yaml_tags_are_ignored():
 def test_non_text_keys_are_named_at_their_mapping():
     text = MINIMAL + "devices:\n  - id: plc1\n    options: {1: 2}\n"
     assert problems_of(text) == ["station.yaml:4 devices[0].options: keys must be text, got 1"]
+
+
+def test_the_config_layer_alone_leaves_drivers_and_codecs_to_the_checks_given():
+    # `load_config` runs this layer's checks; the layers above pass theirs (pstg.station).
+    text = MINIMAL + "devices:\n  - {id: plc1, driver: opcua}\n"
+    assert load_config_text(text).devices[0].driver == "opcua"
+
+
+def test_checks_given_are_reported_with_their_lines_after_the_layers_own():
+    def no_opcua(config, line_of):
+        for d, device in enumerate(config.devices):
+            if device.driver == "opcua":
+                yield Finding(("devices", d, "driver"), f"no opcua here (see line {line_of(())})")
+
+    text = MINIMAL + "devices:\n  - id: plc1\n    driver: opcua\n  - {id: plc1}\n"
+    assert problems_of_checked(text, [no_opcua]) == [
+        "station.yaml:4 devices[0].driver: no opcua here (see line 1)",
+        "station.yaml:5 devices[1].id: duplicate device id 'plc1' (devices[0], line 3)",
+    ]
+
+
+def problems_of_checked(text, checks):
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text, checks=checks)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_yaml_1_2_values_case_reads_as_yaml_1_2(monkeypatch):
+    # cases/yaml_12_values: a BOM, hex, 0o octal, a leading zero that is decimal, underscores,
+    # `no` as text, and a merge; both readers must give these values (test_fast_yaml).
+    monkeypatch.chdir(CASES / "yaml_12_values")
+    plc1, plc2 = load_config("station.yaml").devices
+    assert (plc1.unit_id, plc2.unit_id) == (17, 15)
+    assert [(tag.name, tag.address, tag.sentinels) for tag in plc1.tags] == [
+        ("no", 16, []),
+        ("level", 1000, [0x8000, 15]),
+    ]
+    assert (plc2.driver, plc2.host, plc2.port, plc2.timeout, plc2.tags) == (
+        "modbus-tcp",
+        "127.0.0.1",
+        5020,
+        2.0,
+        [],
+    )
+
+
+def test_the_garbage_collector_runs_again_after_a_load_that_paused_it():
+    # Loading pauses the cyclic collector (it costs a third of a big load); it must come back
+    # whether the file loads or not, and stay off if the caller had turned it off.
+    assert gc.isenabled()
+    load_config_text(MINIMAL)
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        load_config_text("station: {id: 'bad id'}\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_config_text(MINIMAL)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -39,12 +39,13 @@ def check_config(
     Exit status: 0 valid, 1 invalid (each problem printed to stderr as
     FILE:LINE LOCATION: MESSAGE).
     """
-    from pstg.config.loader import ConfigError, load_config
+    from pstg.config.errors import ConfigError
     from pstg.drivers.planner import plan_device
+    from pstg.station import load_station
 
     with one_line_errors():
         try:
-            station = load_config(file)
+            station = load_station(file)
         except ConfigError as exc:
             for problem in exc.problems:
                 stderr.print(str(problem), markup=False, emoji=False)

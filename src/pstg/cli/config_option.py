@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 def load_or_fail(path: Path) -> StationConfig:
     """The validated config at `path`; an invalid file never starts anything."""
-    from pstg.config.loader import ConfigError, load_config
+    from pstg.config.errors import ConfigError
+    from pstg.station import load_station
 
     try:
-        return load_config(path)
+        return load_station(path)
     except ConfigError as exc:
         for problem in exc.problems:
             stderr.print(str(problem), markup=False)

@@ -64,9 +64,9 @@ async def _run(
     config_path: Path, simulator_port: int, speed: float, duration: float | None, banner: str
 ) -> None:
     from pstg.cli.run import open_gateway_or_fail, serve
-    from pstg.config.loader import load_config
     from pstg.simulator.runner import Simulator, SimulatorOptions
     from pstg.simulator.server import ListenError
+    from pstg.station import load_station
 
     try:
         simulator = Simulator(SimulatorOptions(port=simulator_port, speed=speed))
@@ -74,7 +74,7 @@ async def _run(
     except ListenError as exc:
         fail(f"{exc} (choose another with --simulator-port)")
     try:
-        config = load_config(config_path)
+        config = load_station(config_path)
         gateway = await asyncio.to_thread(
             open_gateway_or_fail, config, config_path, serve_api=True
         )

@@ -9,7 +9,8 @@ commands call `TagCodec.encode`, which goes through the same converter in revers
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from operator import itemgetter
 
 from pstg.codec import decoders
 from pstg.codec.bits import BitConverter, BoolConverter
@@ -76,6 +77,24 @@ class TagCodec:
         self.fast = fast
         self._converter = conv
 
+    def renamed(self, name: str) -> TagCodec:
+        """This codec for another tag with the same settings (the decoder is shared)."""
+        if name == self.name:
+            return self
+        # Field by field: copy.copy of a slotted object costs several times as much.
+        twin: TagCodec = object.__new__(TagCodec)
+        twin.name = name
+        twin.data_type = self.data_type
+        twin.word_order = self.word_order
+        twin.byte_order = self.byte_order
+        twin.scale = self.scale
+        twin.offset = self.offset
+        twin.register_count = self.register_count
+        twin.decode = self.decode
+        twin.fast = self.fast
+        twin._converter = self._converter
+        return twin
+
     @property
     def read_modify_write(self) -> bool:
         """True for a bit of a register: `encode` then needs the register's current value."""
@@ -123,12 +142,48 @@ class TagCodec:
         )
 
 
+NOT_CODEC_SETTINGS = frozenset({"name", "address", "unit", "description", "deadband", "writable"})
+"""TagConfig fields a codec does not depend on; every other field (a new one too) is a setting."""
+_SETTINGS = itemgetter(
+    *(field for field in TagConfig.model_fields if field not in NOT_CODEC_SETTINGS | {"sentinels"})
+)
+_COMPILED_LIMIT = 10_000
+"""Distinct settings remembered; a station repeats a few kinds of tag, so this is never near."""
+_compiled: dict[Hashable, TagCodec | str] = {}
+
+
 def compile_tag(tag: TagConfig, device: DeviceConfig) -> TagCodec:
-    """Check `tag`'s codec settings and build its `TagCodec`. Raises CodecError, naming the tag."""
-    try:
-        return _compile(tag, device)
-    except CodecError as exc:
-        raise CodecError(f"tag {tag.name}: {exc}") from None
+    """Check `tag`'s codec settings and build its `TagCodec`. Raises CodecError, naming the tag.
+
+    Tags with the same settings share one compiled decoder (a pure function), so a station that
+    repeats a few kinds of tag compiles each kind once: compiling cost ~70 µs per tag, most of
+    a big station's start-up (bench/config.py, 'start').
+    """
+    compiled = _compiled_settings(tag, device)
+    if isinstance(compiled, str):
+        raise CodecError(f"tag {tag.name}: {compiled}")
+    return compiled.renamed(tag.name)
+
+
+def refusal(tag: TagConfig, device: DeviceConfig) -> str | None:
+    """Why `compile_tag` would refuse `tag` (in words without the tag's name), or None."""
+    compiled = _compiled_settings(tag, device)
+    return compiled if isinstance(compiled, str) else None
+
+
+def _compiled_settings(tag: TagConfig, device: DeviceConfig) -> TagCodec | str:
+    """The codec compiled for `tag`'s settings (under some tag's name), or why it cannot be."""
+    key = (device.word_order, device.byte_order, tuple(tag.sentinels), _SETTINGS(tag.__dict__))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        try:
+            compiled = _compile(tag, device)
+        except CodecError as exc:
+            compiled = str(exc)
+        if len(_compiled) >= _COMPILED_LIMIT:
+            _compiled.clear()
+        _compiled[key] = compiled
+    return compiled
 
 
 def _compile(tag: TagConfig, device: DeviceConfig) -> TagCodec:

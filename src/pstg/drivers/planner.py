@@ -83,11 +83,7 @@ def plan_blocks(
     start = end = -1
     members: list[TagConfig] = []
     for tag in ordered:
-        if tag.register_count > max_count:
-            raise PlanError(
-                f"tag {tag.name!r} spans {tag.register_count} registers, more than the "
-                f"{max_count} one request may read on this device"
-            )
+        _check_fits(tag, max_count)
         new_end = max(end, tag.end_address)
         fits = members and tag.address - end - 1 <= max_gap and new_end - start + 1 <= max_count
         if fits:
@@ -109,9 +105,26 @@ def plan_device(device: DeviceConfig) -> ReadPlan:
         tags = [tag for tag in device.tags if tag.source is table]
         if not tags:
             continue
-        if table.is_bit_table:
-            limit, gap = device.max_bits_per_request, device.max_bit_gap
-        else:
-            limit, gap = device.max_registers_per_request, device.max_gap
+        limit, gap = _limits(device, table)
         blocks.extend(plan_blocks(table, tags, max_count=limit, max_gap=gap))
     return ReadPlan(device_id=device.id, blocks=tuple(blocks))
+
+
+def check_tag_fits(device: DeviceConfig, tag: TagConfig) -> None:
+    """Raise PlanError if `tag` alone is more than one request of `device` may read."""
+    _check_fits(tag, _limits(device, tag.source)[0])
+
+
+def _limits(device: DeviceConfig, table: RegisterTable) -> tuple[int, int]:
+    """Units one request may read from `table` of `device`, and unused ones it may span."""
+    if table.is_bit_table:
+        return device.max_bits_per_request, device.max_bit_gap
+    return device.max_registers_per_request, device.max_gap
+
+
+def _check_fits(tag: TagConfig, max_count: int) -> None:
+    if tag.register_count > max_count:
+        raise PlanError(
+            f"tag {tag.name!r} spans {tag.register_count} registers, more than the "
+            f"{max_count} one request may read on this device"
+        )

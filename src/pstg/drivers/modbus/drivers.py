@@ -2,16 +2,20 @@
 
 A driver is one device (one unit id) on a `ModbusLine`. Devices whose lines are the same (same
 transport and host:port, or same serial port) share one line through the DriverContext, so they
-share one connection and take turns on it.
+share one connection and take turns on it. The classes also answer the config checks'
+questions (`pstg.drivers.checks`): which link a device is on, and what its devices must agree
+on; an RTU device needs a serial port.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from pstg.config.checks import Finding
 from pstg.config.models import DeviceConfig
 from pstg.drivers.base import ConnectionState, DriverContext
+from pstg.drivers.checks import SharedLink
 from pstg.drivers.modbus.endpoints import Endpoint, SerialEndpoint, TcpEndpoint
 from pstg.drivers.modbus.functions import Request, read_request, write_request
 from pstg.drivers.modbus.line import ModbusLine
@@ -84,7 +88,22 @@ class ModbusDriver(ABC):
         )
 
 
-class ModbusTcpDriver(ModbusDriver):
+NETWORK_SHARED = ("driver", "timeout")
+"""What devices behind one host:port must agree on."""
+SERIAL_SHARED = ("driver", "timeout", "baudrate", "parity", "stopbits", "bytesize")
+"""What devices on one serial port must agree on."""
+
+
+class _NetworkDriver(ModbusDriver):
+    """A Modbus driver over TCP: devices behind one host:port share the connection."""
+
+    @classmethod
+    def link_of(cls, device: DeviceConfig) -> SharedLink:
+        host = f"[{device.host}]" if ":" in device.host else device.host  # IPv6 literal
+        return SharedLink(f"{host}:{device.port}", NETWORK_SHARED)
+
+
+class ModbusTcpDriver(_NetworkDriver):
     """`modbus-tcp`: Modbus TCP (MBAP framing) to `host`:`port`, addressed to `unit_id`."""
 
     @classmethod
@@ -92,7 +111,7 @@ class ModbusTcpDriver(ModbusDriver):
         return TcpEndpoint(device.host, device.port)
 
 
-class ModbusRtuOverTcpDriver(ModbusDriver):
+class ModbusRtuOverTcpDriver(_NetworkDriver):
     """`modbus-rtu-over-tcp`: RTU frames over TCP, for transparent serial-to-Ethernet converters."""
 
     @classmethod
@@ -102,6 +121,21 @@ class ModbusRtuOverTcpDriver(ModbusDriver):
 
 class ModbusRtuDriver(ModbusDriver):
     """`modbus-rtu`: RTU on the serial port `serial_port` (RS-485/RS-232)."""
+
+    @classmethod
+    def check_device(cls, device: DeviceConfig) -> Iterator[Finding]:
+        if not device.serial_port:
+            yield Finding(
+                (),
+                f"missing required key 'serial_port' for driver {device.driver!r} "
+                "(e.g. /dev/ttyUSB0 or COM3)",
+            )
+
+    @classmethod
+    def link_of(cls, device: DeviceConfig) -> SharedLink | None:
+        if not device.serial_port:
+            return None
+        return SharedLink(f"serial port {device.serial_port}", SERIAL_SHARED)
 
     @classmethod
     def endpoint_for(cls, device: DeviceConfig) -> Endpoint:
