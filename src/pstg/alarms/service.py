@@ -30,8 +30,8 @@ from pstg.alarms.model import Transition
 from pstg.alarms.tables import alarm_journal, alarm_states
 from pstg.audit import Actor, AuditEntry, record
 from pstg.model import Event, EventKind, Sample, utc_now
+from pstg.storage import events
 from pstg.storage.rows import from_micros, to_micros
-from pstg.storage.schema import events
 
 log = logging.getLogger("pstg.alarms")
 
@@ -153,15 +153,15 @@ class AlarmService:
         rules = {alarm_id: self.engine.get(alarm_id).rule for alarm_id in touched}
         journal_rows = [_journal_row(self.station_id, t, rules[t.alarm_id]) for t in batch]
         event_rows = [
-            {
-                "ts": row["ts"],
-                "station_id": self.station_id,
-                "kind": EventKind.ALARM.value,
-                "source": row["alarm_id"],
-                "message": f"{row['previous']} -> {row['state']} ({row['reason']}): "
+            events.row(
+                ts=row["ts"],
+                station_id=self.station_id,
+                kind=EventKind.ALARM.value,
+                source=row["alarm_id"],
+                message=f"{row['previous']} -> {row['state']} ({row['reason']}): "
                 f"{row['message']}",
-                "attributes": {"priority": row["priority"], "user": row["username"]},
-            }
+                attributes={"priority": row["priority"], "user": row["username"]},
+            )
             for row in journal_rows
         ]
         now = to_micros(utc_now())
@@ -179,7 +179,7 @@ class AlarmService:
 
     def _write(self, connection: Connection, records: _Records) -> None:
         connection.execute(sa.insert(alarm_journal), records.journal)
-        connection.execute(sa.insert(events), records.events)
+        events.insert_events(connection, records.events)
         connection.execute(
             alarm_states.delete().where(
                 alarm_states.c.station_id == self.station_id,

@@ -31,7 +31,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,9 +42,8 @@ from pstg.batch import Batch
 from pstg.model import Event, EventKind, utc_now
 from pstg.storage.backlog import Backlog
 from pstg.storage.columns import SampleColumns
+from pstg.storage.events import event_row, insert_events
 from pstg.storage.open_buckets import OpenBuckets
-from pstg.storage.rows import to_micros
-from pstg.storage.schema import events as events_table
 from pstg.storage.spool import Spool
 from pstg.storage.store import SampleStore
 from pstg.storage.writer_stats import WriterStats
@@ -367,17 +366,7 @@ class SampleWriter:
         if not self._events or not self._stats.database_up:
             return
         batch = list(self._events)
-        rows: list[dict[str, object]] = [
-            {
-                "ts": to_micros(event.ts),
-                "station_id": self.station_id,
-                "kind": event.kind.value,
-                "source": event.source,
-                "message": event.message,
-                "attributes": dict(event.attributes or {}),
-            }
-            for event in batch
-        ]
+        rows = [event_row(event, self.station_id) for event in batch]
         try:
             await _in_thread(self._insert_events, rows)
         except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
@@ -391,9 +380,9 @@ class SampleWriter:
         self._stats.events_stored += len(batch)
         self._stats.events_pending = len(self._events)
 
-    def _insert_events(self, rows: list[dict[str, object]]) -> None:
+    def _insert_events(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(sa.insert(events_table), rows)
+            insert_events(connection, rows)
 
     def _update_spool_stats(self) -> None:
         self._stats.spool_bytes = self.spool.size_bytes
