@@ -22,8 +22,8 @@ class Completed:
     stderr: str
 
 
-async def run_pstg(*args: str, limit: float = 30.0) -> Completed:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+async def run_pstg(*args: str, limit: float = 120.0, columns: int = 200) -> Completed:
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
     process = await asyncio.create_subprocess_exec(
         pstg_executable(),
         *args,

@@ -125,3 +125,15 @@ def test_documented_example_and_plan_are_current(tmp_path, monkeypatch):
     result = check("station.yaml", "--plan")
     assert result.exit_code == 0, result.output
     assert result.stdout == shown
+
+
+def test_the_file_may_also_be_given_with_c_as_for_every_other_command(tmp_path, monkeypatch):
+    by_option = check("-c", VALID)
+    assert by_option.exit_code == 0, by_option.output
+    assert by_option.stdout == check(VALID).stdout
+    assert check(VALID, "-c", VALID).exit_code == 0  # the same file twice is one file
+    both = check(VALID, "-c", THREE_ERRORS)
+    assert both.exit_code == 2
+    assert "two files given" in both.output
+    monkeypatch.chdir(VALID.parent)  # without either: ./station.yaml, like the other commands
+    assert check().stdout.startswith("station.yaml: OK, station ps-01")

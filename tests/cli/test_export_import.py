@@ -10,7 +10,8 @@ from pstg.storage.catalog import sync_catalog
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import upgrade
 from pstg.storage.store import SampleStore
-from pstg.storage.transfer import export_rows, write_csv
+from pstg.storage.transfer.export import export_rows
+from pstg.storage.transfer.writers import write_csv
 from tests.cli.conftest import run_pstg
 from tests.storage.test_transfer import sample_rows, station
 
@@ -115,23 +116,20 @@ async def test_an_invalid_file_is_reported_line_by_line_and_not_imported(target,
         run_pstg("import", str(bad), "--database", target),
         run_pstg("import", str(bad), "--database", other, "--skip-invalid"),
     )
-    assert refused.returncode == 1
+    assert refused.returncode == 2  # invalid input (pstg.cli.errors)
     messages = refused.stderr.splitlines()
-    assert messages[0] == (
-        f"{bad}:3: unknown tag 'pump0.speed' (tags are created by `pstg run` from station.yaml)"
-    )
+    assert messages[0].startswith(f"{bad}:3: unknown tag 'pump0.speed' (")
     assert f"{bad}:52: unknown tag 'pump49.speed'" in messages[49]
     assert messages[50] == "... and 11 more"
     assert messages[51] == (
-        f"error: {bad}: 61 invalid line(s), nothing imported "
-        "(--skip-invalid imports the 1 valid one(s))"
+        f"error: {bad}: 61 invalid lines, nothing imported (--skip-invalid imports the 1 valid one)"
     )
     assert stored(target) == 0
 
     assert skipped.returncode == 0, skipped.stderr
     assert f"{bad}:3: unknown tag" in skipped.stderr
     assert skipped.stderr.splitlines()[-1] == (
-        f"imported 1 new samples (0 already present) from {bad}; skipped 61 invalid line(s)"
+        f"imported 1 new sample (0 already present) from {bad}; skipped 61 invalid lines"
     )
     assert stored(other) == 1
 
@@ -147,11 +145,40 @@ async def test_usage_errors_say_what_is_wrong(source, tmp_path):
     assert wrong_format.returncode == 2
     assert "Invalid value for '--format'" in wrong_format.stderr
     assert "'xml' is not one of 'csv', 'jsonl'" in wrong_format.stderr
-    assert backwards.returncode == 1
+    assert backwards.returncode == 2
     assert backwards.stderr.strip() == (
         "error: --from now-1h is not before --to now-2h: the range is empty (--to is exclusive)"
     )
-    assert unknown_suffix.returncode == 1
+    assert unknown_suffix.returncode == 2
     assert unknown_suffix.stderr.strip() == (
         f"error: {text}: cannot tell the format from the suffix; use --format csv or jsonl"
     )
+
+
+def test_import_and_export_with_a_config_sync_its_tags_into_a_fresh_database(tmp_path):
+    # In-process: the newcomer's path, seed → migrate → import, with no `pstg run` before.
+    from typer.testing import CliRunner
+
+    from pstg.cli import app
+
+    config = tmp_path / "station.yaml"
+    runner = CliRunner()
+    assert runner.invoke(app, ["seed", "-o", str(config)]).exit_code == 0
+    assert runner.invoke(app, ["migrate", "-c", str(config)]).exit_code == 0
+    data = tmp_path / "level.csv"
+    data.write_text(
+        f"{HEADER}\nwet_well.level,2026-05-28T12:00:00Z,1.25,good,\n"
+        "wet_well.level,2026-05-28T12:00:01Z,1.5,good,\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(app, ["import", str(data), "-c", str(config)])
+    assert imported.exit_code == 0, imported.output
+    assert "imported 2 new samples (0 already present)" in imported.output
+
+    exported = runner.invoke(app, ["export", "-c", str(config), "--tag", "wet_well.level"])
+    assert exported.exit_code == 0, exported.output
+    assert "wet_well.level,2026-05-28T12:00:01.000000Z,1.5,good," in exported.output
+    # A tag the config does not have is still refused, naming the station (the config's).
+    unknown = runner.invoke(app, ["export", "-c", str(config), "--tag", "nope"])
+    assert unknown.exit_code == 10  # not found
+    assert "unknown tag 'nope' in station 'ls-01'" in unknown.output

@@ -78,9 +78,7 @@ async def test_run_stores_into_postgresql_when_the_url_says_so(
     assert result.returncode == 0, result.stderr
     engine = create_engine(postgres_database.url)
     with engine.connect() as connection:
-        values = connection.exec_driver_sql(
-            "SELECT value, quality FROM samples ORDER BY ts"
-        ).all()
+        values = connection.exec_driver_sql("SELECT value, quality FROM samples ORDER BY ts").all()
     engine.dispose()
     assert [tuple(row) for row in values] == [(4.55, 0), (None, 2)]  # a value, the stop marker
     assert not (tmp_path / "pstg.db").exists()
@@ -89,8 +87,11 @@ async def test_run_stores_into_postgresql_when_the_url_says_so(
 async def test_run_refuses_a_database_without_the_schema(modbus_server, tmp_path):
     config = write_config(tmp_path, modbus_server.port)
     result = await run_pstg("run", "-c", str(config), "--duration", "1")
-    assert result.returncode == 1
-    assert "has no PSTG schema yet: run `pstg migrate` first" in result.stderr
+    assert result.returncode == 11  # a conflict: the database's state (pstg.cli.errors)
+    assert (
+        f"has no PSTG schema yet: run `pstg migrate -c {config}` first, "
+        f"or start with `pstg run -c {config} --migrate`"
+    ) in result.stderr
     assert modbus_server.request_count() == 0
 
 
@@ -123,6 +124,6 @@ async def test_run_stops_cleanly_on_sigterm(modbus_server, tmp_path):
 async def test_run_refuses_an_invalid_config(tmp_path):
     config = write_config(tmp_path, 502, poll_interval_typo="1s")
     result = await run_pstg("run", "-c", str(config))
-    assert result.returncode == 1
+    assert result.returncode == 2  # invalid input (pstg.cli.errors)
     assert "station.yaml:9 devices[0]: unknown key 'poll_interval_typo'" in result.stderr
     assert "nothing started" in result.stderr

@@ -43,9 +43,9 @@ async def ok(*args: str) -> Completed:
     return result
 
 
-async def refused(*args: str) -> str:
+async def refused(*args: str, code: int = 1) -> str:
     result = await run_pstg(*args)
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == code, result.stdout + result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("error: "), result.stderr
     assert "Traceback" not in result.stderr
@@ -133,16 +133,16 @@ async def test_the_password_can_come_from_the_environment(
 
 async def test_an_out_of_date_schema_is_refused(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'pstg.db'}"
-    stderr = await refused("users", "list", "--database", url)
-    assert "no such database file (`pstg migrate` creates one)" in stderr
+    stderr = await refused("users", "list", "--database", url, code=10)
+    assert f"no such database file (`pstg migrate --database {url}` creates one)" in stderr
     engine = create_engine(url)
     upgrade(engine, "0003")
     engine.dispose()
-    stderr = await refused("users", "list", "--database", url)
+    stderr = await refused("users", "list", "--database", url, code=11)
     assert "is at schema revision 0003, this PSTG needs" in stderr
-    assert "run `pstg migrate`" in stderr
-    stderr = await refused("token", "list", "--database", url)
-    assert "run `pstg migrate`" in stderr
+    assert f"run `pstg migrate --database {url}` first" in stderr
+    stderr = await refused("token", "list", "--database", url, code=11)
+    assert f"run `pstg migrate --database {url}` first" in stderr
 
 
 async def test_the_database_of_a_config(tmp_path) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pstg.alarms.errors import ActionRefused
 from pstg.alarms.model import Alarm, Transition
 from pstg.alarms.states import OPERATOR_TRIGGERS, AlarmState, Trigger, next_state, refusal
-from pstg.config.durations import format_duration
+from pstg.times import format_duration
 
 DEFAULT_MAX_SHELVE = 8 * 3600.0
 """Seconds an alarm may be shelved at most (one shift)."""

@@ -158,8 +158,7 @@ class AlarmService:
                 station_id=self.station_id,
                 kind=EventKind.ALARM.value,
                 source=row["alarm_id"],
-                message=f"{row['previous']} -> {row['state']} ({row['reason']}): "
-                f"{row['message']}",
+                message=f"{row['previous']} -> {row['state']} ({row['reason']}): {row['message']}",
                 attributes={"priority": row["priority"], "user": row["username"]},
             )
             for row in journal_rows

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from fastapi import HTTPException, Query
 
 from pstg.api.context import ApiContext
-from pstg.api.times import TIME_SYNTAX, parse_time
 from pstg.config.models import TAG_NAME_PATTERN
 from pstg.model import DataType, utc_now
 from pstg.storage.schema import tags
+from pstg.times import INSTANT_SYNTAX, MAX_TEXT, parse_instant
 
 _TAG_NAME = re.compile(TAG_NAME_PATTERN)
 MAX_TAG_NAME = 128
@@ -38,10 +38,18 @@ class OpenTimeRange:
     end: datetime | None
 
 
+_SPACED_OFFSET = re.compile(r"(.+[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)", re.ASCII)
+"""A time whose `+hh:mm` offset lost its plus sign: form-decoding a URL turns `+` into a space."""
+
+
 def parse_time_param(name: str, text: str, now: datetime) -> datetime:
-    """A time query parameter, or 422 naming the parameter."""
+    """A time query parameter (`pstg.times`'s grammar), or 422 naming the parameter. A `+`
+    that reached us as a space (an unencoded `+02:00` in a URL) is read as the `+` it was."""
+    spaced = _SPACED_OFFSET.fullmatch(text.strip()) if len(text) <= MAX_TEXT else None
+    if spaced is not None:
+        text = f"{spaced[1]}+{spaced[2]}"
     try:
-        return parse_time(text, now=now)
+        return parse_instant(text, now=now)
     except ValueError as exc:
         raise HTTPException(422, f"query parameter {name!r}: {exc}") from None
 
@@ -51,8 +59,8 @@ def _ordered(start: datetime, end: datetime) -> None:
         raise HTTPException(422, "from must be before to")
 
 
-_FROM_DOC = f"Start of the range (inclusive): {TIME_SYNTAX}."
-_TO_DOC = f"End of the range (exclusive): {TIME_SYNTAX}."
+_FROM_DOC = f"Start of the range (inclusive): {INSTANT_SYNTAX}."
+_TO_DOC = f"End of the range (exclusive): {INSTANT_SYNTAX}."
 
 
 def time_range(

@@ -53,6 +53,10 @@ class WriterHealth(_Out):
 
 class HealthOut(_Out):
     status: Literal["ok", "degraded"]
+    station_id: str = Field(
+        description="The station this service runs (`station.id` of its config), so a client "
+        "can tell it reached the service it meant."
+    )
     database: DatabaseHealth
     devices: list[DeviceHealth]
     writer: WriterHealth | None = Field(description="Null when this process writes nothing.")

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pstg.cli.app import app, fail, stderr, stdout
-from pstg.cli.database_option import ConfigOption, DatabaseOption, time_bounds
+from pstg.cli.database_option import ConfigOption, DatabaseOption
+from pstg.cli.errors import exit_code
+from pstg.cli.text import count
+from pstg.cli.time_options import TIME_METAVAR, time_bounds
 from pstg.cli.users import auth_database, format_when
+from pstg.errors import Invalid
 
 if TYPE_CHECKING:
     from pstg.audit import AuditRecord
@@ -50,7 +54,7 @@ def verify(
     if result.head_id is not None:
         stdout.print(f"head {result.head_id}:{result.head_hash}", markup=False)
     if result.ok:
-        stderr.print(f"audit log intact: {result.checked} rows checked", markup=False)
+        stderr.print(f"audit log intact: {count(result.checked, 'row')} checked", markup=False)
         return
     shown = (
         ""
@@ -58,7 +62,8 @@ def verify(
         else f" (first {len(result.problems)} shown)"
     )
     stderr.print(
-        f"audit log damaged: {result.problem_count} problems in {result.checked} rows{shown}",
+        f"audit log damaged: {count(result.problem_count, 'problem')} in "
+        f"{count(result.checked, 'row')}{shown}",
         markup=False,
     )
     raise typer.Exit(1)
@@ -67,7 +72,10 @@ def verify(
 def _parse_head(text: str) -> tuple[int, str]:
     head_id, _, head_hash = text.strip().partition(":")
     if not head_id.isdigit() or len(head_hash) != 64:
-        fail(f"--head {text!r}: give ID:HASH as verify printed it (head 42:9f86d0...)")
+        fail(
+            f"--head {text!r}: give ID:HASH as verify printed it (head 42:9f86d0...)",
+            exit_code(Invalid),
+        )
     return int(head_id), head_hash.lower()
 
 
@@ -75,11 +83,11 @@ def _parse_head(text: str) -> tuple[int, str]:
 def list_entries(
     start: Annotated[
         str | None,
-        typer.Option("--from", metavar="TIME", help="Start, inclusive: RFC 3339 or now-7d."),
+        typer.Option("--from", metavar=TIME_METAVAR, help="Start, inclusive: RFC 3339 or now-7d."),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", metavar="TIME", help="End, exclusive: RFC 3339 or now-1h."),
+        typer.Option("--to", metavar=TIME_METAVAR, help="End, exclusive: RFC 3339 or now-1h."),
     ] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's rows.")] = None,
     action: Annotated[
@@ -116,11 +124,11 @@ def list_entries(
 
 
 def _as_json(row: AuditRecord) -> dict[str, Any]:
-    from pstg.api.times import format_time
+    from pstg.times import format_instant
 
     return {
         "id": row.id,
-        "ts": format_time(row.ts),
+        "ts": format_instant(row.ts),
         "actor": row.actor,
         "role": row.role,
         "via": row.via,
@@ -137,35 +145,40 @@ def _as_json(row: AuditRecord) -> dict[str, Any]:
 
 
 def _print_table(rows: list[AuditRecord]) -> None:
+    """One row per line when that fits the terminal; otherwise each row as a short block, so
+    an 80-column terminal shows every value whole instead of ten truncated columns."""
     from rich.table import Table
 
-    table = Table(
-        "id",
-        "time",
-        "actor",
-        "role",
-        "via",
-        "source",
-        "action",
-        "target",
-        "result",
-        "detail",
-        box=None,
-        pad_edge=False,
-    )
+    table = Table(*_COLUMNS, box=None, pad_edge=False)
     for column in table.columns[:-1]:
         column.no_wrap = True
     for row in rows:
-        table.add_row(
-            str(row.id),
-            format_when(row.ts),
-            row.actor,
-            row.role or "-",
-            row.via,
-            row.source,
-            row.action,
-            row.target or "-",
-            row.result,
-            row.detail,
-        )
-    stdout.print(table, markup=False)
+        table.add_row(*_cells(row))
+    natural = stdout.measure(table, options=stdout.options.update_width(10_000)).maximum
+    if natural <= stdout.width:
+        stdout.print(table, markup=False)
+        return
+    for row in rows:
+        number, when, actor, role, via, source, action, target, result, detail = _cells(row)
+        stdout.print(f"#{number}  {when}  {action} {target}  {result}", markup=False)
+        stdout.print(f"    by {actor} (role {role}, via {via}, from {source})", markup=False)
+        if detail:
+            stdout.print(f"    {detail}", markup=False)
+
+
+_COLUMNS = ("id", "time", "actor", "role", "via", "source", "action", "target", "result", "detail")
+
+
+def _cells(row: AuditRecord) -> tuple[str, ...]:
+    return (
+        str(row.id),
+        format_when(row.ts),
+        row.actor,
+        row.role or "-",
+        row.via,
+        row.source,
+        row.action,
+        row.target or "-",
+        row.result,
+        row.detail,
+    )

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from pstg.cli.app import app, fail, one_line_errors, stderr, stdout
+from pstg.cli.text import count
 
 if TYPE_CHECKING:
     from pstg.config.models import DeviceConfig, StationConfig
@@ -23,9 +23,15 @@ if TYPE_CHECKING:
 @app.command("check-config")
 def check_config(
     file: Annotated[
-        Path,
-        typer.Argument(metavar="FILE", help="Station config to validate, e.g. station.yaml."),
-    ],
+        Path | None,
+        typer.Argument(
+            metavar="[FILE]", help="Station config to validate (default: station.yaml)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="The same as FILE, as every other command takes it."),
+    ] = None,
     plan: Annotated[
         bool,
         typer.Option(
@@ -37,11 +43,17 @@ def check_config(
     """Validate a station config and report every problem with its line.
 
     Exit status: 0 valid, 1 invalid (each problem printed to stderr as
-    FILE:LINE LOCATION: MESSAGE).
+    FILE:LINE LOCATION: MESSAGE), 2 for two different files.
     """
     from pstg.config.errors import ConfigError
     from pstg.drivers.planner import plan_device
     from pstg.station import load_station
+
+    if file is not None and config is not None and file != config:
+        raise typer.BadParameter(
+            f"two files given, {file} and -c {config}: give one", param_hint="FILE, -c"
+        )
+    file = file or config or Path("station.yaml")
 
     with one_line_errors():
         try:
@@ -49,8 +61,7 @@ def check_config(
         except ConfigError as exc:
             for problem in exc.problems:
                 stderr.print(str(problem), markup=False, emoji=False)
-            count = len(exc.problems)
-            fail(f"{count} problem{'' if count == 1 else 's'} in {escape(str(file))}")
+            fail(f"{count(len(exc.problems), 'problem')} in {file}")
         plans = {device.id: plan_device(device) for device in station.devices}
     if plan:
         for device in station.devices:
@@ -65,28 +76,24 @@ def summary(file: Path, station: StationConfig, plans: dict[str, ReadPlan]) -> s
     tags = sum(len(device.tags) for device in devices)
     # Disabled devices are not polled, so their requests are not part of a cycle.
     requests = sum(len(plans[device.id].blocks) for device in devices if device.enabled)
-    device_text = _count(len(devices), "device") + (f" ({disabled} disabled)" if disabled else "")
+    device_text = count(len(devices), "device") + (f" ({disabled} disabled)" if disabled else "")
     return (
-        f"{file}: OK, station {station.station.id}: {device_text}, {_count(tags, 'tag')}, "
-        f"{_count(len(station.alarms), 'alarm')}, "
-        f"{_count(requests, 'read request')} per cycle"
+        f"{file}: OK, station {station.station.id}: {device_text}, {count(tags, 'tag')}, "
+        f"{count(len(station.alarms), 'alarm')}, "
+        f"{count(requests, 'read request')} per cycle"
     )
 
 
 def _print_plan(device: DeviceConfig, plan: ReadPlan) -> None:
-    from pstg.config.durations import format_duration
+    from pstg.times import format_duration
 
     link = device.serial_port if device.driver == "modbus-rtu" else f"{device.host}:{device.port}"
     state = "" if device.enabled else ", disabled"
     stdout.print(
         f"{device.id} ({device.driver} {link} unit {device.unit_id}{state}): "
-        f"{_count(len(plan.blocks), 'request')} every {format_duration(device.poll_interval)}",
+        f"{count(len(plan.blocks), 'request')} every {format_duration(device.poll_interval)}",
         markup=False,
         emoji=False,
     )
     for line in plan.describe():
         stdout.print(f"  {line}", markup=False, emoji=False)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pstg.cli.app import fail, stderr
+from pstg.cli.errors import exit_code
+from pstg.cli.text import count
+from pstg.errors import Invalid
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,4 +25,5 @@ def load_or_fail(path: Path) -> StationConfig:
     except ConfigError as exc:
         for problem in exc.problems:
             stderr.print(str(problem), markup=False)
-        fail(f"{path}: {len(exc.problems)} problem(s) in the config; nothing started")
+        problems = count(len(exc.problems), "problem")
+        fail(f"{path}: {problems} in the config; nothing started", exit_code(Invalid))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
+from pstg.cli.time_options import DURATION_METAVAR, duration_value
 
 
 @app.command()
@@ -24,7 +25,12 @@ def demo(
         float, typer.Option(min=0.1, help="Simulated seconds per second (10: ten times faster).")
     ] = 10.0,
     duration: Annotated[
-        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+        float | None,
+        typer.Option(
+            parser=duration_value,
+            metavar=DURATION_METAVAR,
+            help="Stop after this long: 30s, 5m, or seconds (default: until Ctrl-C).",
+        ),
     ] = None,
 ) -> None:
     """Try PSTG in one command: a simulated pump station, polled, stored and served.
@@ -53,9 +59,7 @@ def demo(
     ]
     try:
         with one_line_errors():
-            asyncio.run(
-                _run(setup.config_path, simulator_port, speed, duration, "\n".join(lines))
-            )
+            asyncio.run(_run(setup.config_path, simulator_port, speed, duration, "\n".join(lines)))
     finally:
         logs.stop()
 
@@ -75,9 +79,7 @@ async def _run(
         fail(f"{exc} (choose another with --simulator-port)")
     try:
         config = load_station(config_path)
-        gateway = await asyncio.to_thread(
-            open_gateway_or_fail, config, config_path, serve_api=True
-        )
+        gateway = await asyncio.to_thread(open_gateway_or_fail, config, config_path, serve_api=True)
         await serve(gateway, duration=duration, banner=banner)
     finally:
         await simulator.stop()

@@ -15,19 +15,29 @@ import typer
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.database_option import (
     ConfigOption,
+    DatabaseChoice,
     DatabaseOption,
+    choose_database,
     open_database,
-    resolve_database,
-    time_bounds,
+    sync_config_catalog,
 )
-from pstg.storage.formats import Format
+from pstg.cli.errors import exit_code
+from pstg.cli.text import count
+from pstg.cli.time_options import TIME_METAVAR, time_bounds
+from pstg.errors import NotFound
+from pstg.storage.transfer.formats import Format
 
 if TYPE_CHECKING:
-    from pstg.storage.transfer import ExportRow
+    from sqlalchemy.engine import Engine
+
+    from pstg.storage.transfer.export import ExportRow
 
 StationOption = Annotated[
     str | None,
-    typer.Option("--station", help="Station id whose tags to use (when stations share names)."),
+    typer.Option(
+        "--station",
+        help="Station id whose tags to use (default: the station of -c FILE, else every one).",
+    ),
 ]
 PROGRESS_EVERY = 2000
 
@@ -44,14 +54,14 @@ def export(
         str | None,
         typer.Option(
             "--from",
-            metavar="TIME",
-            help="Start, inclusive: RFC 3339 (2026-05-28T00:00:00Z) or now-7d.",
+            metavar=TIME_METAVAR,
+            help="Start, inclusive: RFC 3339 with an offset (2026-05-28T00:00Z) or now-7d.",
         ),
     ] = None,
     end: Annotated[
         str | None,
         typer.Option(
-            "--to", metavar="TIME", help="End, exclusive: RFC 3339 or now-1h (s, m, h, d)."
+            "--to", metavar=TIME_METAVAR, help="End, exclusive: RFC 3339 or now-1h (docs/times.md)."
         ),
     ] = None,
     fmt: Annotated[
@@ -71,32 +81,58 @@ def export(
     database: DatabaseOption = None,
     station: StationOption = None,
 ) -> None:
-    """Export samples as CSV or JSON Lines (tag,ts,value,quality,reason), by tag then time."""
-    from pstg.storage.transfer import WRITERS, TransferError, count_rows, export_rows
+    """Export samples as CSV or JSON Lines (tag,ts,value,quality,reason), by tag then time.
+
+    With -c FILE the database's catalog is first brought in line with the config (as `pstg run`
+    does at start), and --station defaults to the config's station.
+    """
+    from pstg.storage.transfer.export import count_rows, export_rows
+    from pstg.storage.transfer.writers import WRITERS
 
     low, high = time_bounds(start, end)
     chosen = fmt or (output and Format.of_path(output)) or Format.CSV
     if output is not None and not output.parent.is_dir():
-        fail(f"cannot write {output}: no folder {output.parent}")
-    url = resolve_database(config, database)
+        fail(f"cannot write {output}: no folder {output.parent}", exit_code(NotFound))
+    choice = choose_database(config, database)
+    station = station_of(choice, station)
     with one_line_errors():
-        engine = open_database(url)
+        engine = open_synced_database(choice)
         try:
-            try:
-                rows = export_rows(engine, tags=tag, start=low, end=high, station=station)
-                total = None
-                # A bar on a terminal that also shows the data would tear the rows apart.
-                if stderr.is_terminal and (output is not None or not sys.stdout.isatty()):
-                    total = count_rows(engine, tags=tag, start=low, end=high, station=station)
-            except TransferError as exc:
-                fail(str(exc))
+            rows = export_rows(engine, tags=tag, start=low, end=high, station=station)
+            total = None
+            # A bar on a terminal that also shows the data would tear the rows apart.
+            if stderr.is_terminal and (output is not None or not sys.stdout.isatty()):
+                total = count_rows(engine, tags=tag, start=low, end=high, station=station)
             tally = _Tally()
             with progress_bar("exporting", total) as advance:
                 written = _write(WRITERS[chosen], tally.count(rows, advance), output)
         finally:
             engine.dispose()
     where = str(output) if output is not None else "stdout"
-    stderr.print(f"exported {written} samples of {tally.tags} tags to {where}", markup=False)
+    stderr.print(
+        f"exported {count(written, 'sample')} of {count(tally.tags, 'tag')} to {where}",
+        markup=False,
+    )
+
+
+def station_of(choice: DatabaseChoice, station: str | None) -> str | None:
+    """--station, else the station of the config that chose the database (its tag names are
+    the ones a user means), else None: every station."""
+    if station is not None or choice.station is None:
+        return station
+    return choice.station.station.id
+
+
+def open_synced_database(choice: DatabaseChoice) -> Engine:
+    """The chosen database, checked, with the config's stations, devices and tags in its
+    catalog, so a freshly migrated database already knows them."""
+    engine = open_database(choice)
+    try:
+        sync_config_catalog(choice, engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 class _Tally:

@@ -1,10 +1,15 @@
 """`pstg health`: is the gateway well? Asks a running service, or checks the config's
-database and devices directly when no service answers. Exit 0 when healthy, 1 when not."""
+database and devices directly when no service answers. Exit 0 when healthy, 1 when not.
+
+The service that answers on the config's API address must be the config's station: another
+station's gateway on that port (a copied config, a port mix-up) is an error of its own
+(exit 11, a conflict in `pstg.cli.errors`), never its health reported as this station's."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pstg.cli.app import app, stdout
+from pstg.cli.app import app, fail, stdout
+from pstg.cli.errors import exit_code
+from pstg.errors import Conflict
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
@@ -21,11 +28,14 @@ if TYPE_CHECKING:
 @app.command()
 def health(
     config: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--config", "-c", help="Station config (for the API address and the direct checks)."
+            "--config",
+            "-c",
+            help="Station config (for the API address, the station id the service must have, "
+            "and the direct checks; default: station.yaml).",
         ),
-    ] = Path("station.yaml"),
+    ] = None,
     url: Annotated[
         str | None,
         typer.Option(help="Base URL of a running service (default: from the config's api)."),
@@ -33,20 +43,43 @@ def health(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for each check.")] = 3.0,
 ) -> None:
-    """Check the gateway: the service's /api/v1/health, or else the database and each device."""
+    """Check the gateway: the service's /api/v1/health, or else the database and each device.
+
+    Exit status: 0 healthy, 1 not, 11 when the service answering is another station's.
+    """
     from pstg.cli.config_option import load_or_fail
 
-    station = load_or_fail(config) if url is None or config.exists() else None
+    path = config or Path("station.yaml")
+    station = load_or_fail(path) if url is None or path.exists() else None
     base = url or _api_url(station)
     report = _ask_service(base, timeout)
     if report is None:
         if station is None:
             _print({"status": "down", "error": f"no service answers at {base}"}, as_json)
             raise typer.Exit(1)
-        report = asyncio.run(_direct_checks(station, config, timeout))
+        report = asyncio.run(_direct_checks(station, path, timeout))
         report["service"] = f"no service answers at {base}; checked directly"
+    elif station is not None and (url is None or config is not None):
+        _check_station(report, base, station.station.id, path, as_json)
     _print(report, as_json)
     raise typer.Exit(0 if report.get("status") == "ok" else 1)
+
+
+def _check_station(
+    report: dict[str, Any], base: str, expected: str, config: Path, as_json: bool
+) -> None:
+    """Fail unless the service that answered runs the station of `config`."""
+    answered = report.get("station_id")
+    if answered == expected:
+        return
+    if answered is None:
+        problem = f"the service at {base} does not say which station it runs (not PSTG, or an "
+        problem += f"older one), so it cannot be taken for {expected!r} of {config}"
+    else:
+        problem = f"the service at {base} runs station {answered!r}, not {expected!r} of {config}"
+    if as_json:
+        _print({"status": "wrong_station", "error": problem, "station_id": answered}, as_json)
+    fail(problem, exit_code(Conflict))
 
 
 def _api_url(station: StationConfig | None) -> str:
@@ -84,6 +117,7 @@ async def _direct_checks(station: StationConfig, config: Path, wait: float) -> d
 def _check_database(station: StationConfig, config: Path) -> dict[str, Any]:
     import sqlalchemy as sa
 
+    from pstg.cli.database_option import schema_advice
     from pstg.storage.database import DatabaseUrlError, create_engine, database_url, describe
     from pstg.storage.migrate import SchemaOutOfDate, check_current
 
@@ -96,7 +130,8 @@ def _check_database(station: StationConfig, config: Path) -> dict[str, Any]:
         check_current(engine, describe(url))
         return {"ok": True, "error": None, "url": describe(url)}
     except SchemaOutOfDate as exc:
-        return {"ok": False, "error": str(exc), "url": describe(url)}
+        advice = schema_advice(exc, f"pstg migrate -c {shlex.quote(str(config))}")
+        return {"ok": False, "error": advice, "url": describe(url)}
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return {"ok": False, "error": reason, "url": describe(url)}

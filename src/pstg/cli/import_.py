@@ -9,17 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
-from pstg.cli.database_option import (
-    ConfigOption,
-    DatabaseOption,
-    open_database,
-    resolve_database,
-)
-from pstg.cli.export import StationOption, progress_bar
-from pstg.storage.formats import Format
+from pstg.cli.database_option import ConfigOption, DatabaseOption, choose_database
+from pstg.cli.errors import exit_code
+from pstg.cli.export import StationOption, open_synced_database, progress_bar, station_of
+from pstg.cli.text import count
+from pstg.storage.transfer.formats import Format
 
 if TYPE_CHECKING:
-    from pstg.storage.transfer import ImportCheck
+    from pstg.storage.transfer.checking import ImportCheck
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -49,29 +46,30 @@ def import_(
     """Import samples exported by `pstg export` (or written by hand in the same format).
 
     Every line is checked first; with an invalid line nothing is imported unless
-    --skip-invalid. Samples already stored are skipped, so importing twice is harmless.
+    --skip-invalid. Samples already stored are skipped, so importing twice is harmless. With
+    -c FILE the database's catalog is first brought in line with the config (as `pstg run`
+    does at start), so a freshly migrated database takes the config's tags.
     """
-    from pstg.storage.transfer import (
-        InvalidImport,
-        TagDirectory,
-        TransferError,
-        import_checked,
-        read_import,
-    )
+    from pstg.errors import Invalid, NotFound
+    from pstg.storage.transfer.checking import read_import
+    from pstg.storage.transfer.errors import InvalidImport
+    from pstg.storage.transfer.importing import import_checked
+    from pstg.storage.transfer.tags import TagDirectory
 
     chosen = fmt or Format.of_path(file)
     if chosen is None:
-        fail(f"{file}: cannot tell the format from the suffix; use --format csv or jsonl")
+        fail(
+            f"{file}: cannot tell the format from the suffix; use --format csv or jsonl",
+            exit_code(Invalid),
+        )
     if not file.is_file():
-        fail(f"{file}: no such file")
-    url = resolve_database(config, database)
+        fail(f"{file}: no such file", exit_code(NotFound))
+    choice = choose_database(config, database)
+    station = station_of(choice, station)
     with one_line_errors():
-        engine = open_database(url)
+        engine = open_synced_database(choice)
         try:
-            try:
-                directory = TagDirectory.load(engine, station)
-            except TransferError as exc:
-                fail(str(exc))
+            directory = TagDirectory.load(engine, station)
             check = read_import(file, chosen, directory)
             _print_problems(file, check)
             total = len(check.rows) if stderr.is_terminal else None
@@ -81,15 +79,15 @@ def import_(
                         engine, check, skip_invalid=skip_invalid, progress=advance
                     )
                 except InvalidImport as exc:
-                    fail(f"{file}: {exc}")
+                    fail(f"{file}: {exc}", exit_code(exc))
         finally:
             engine.dispose()
     summary = (
-        f"imported {result.stored_new} new samples ({result.already_present} already present) "
-        f"from {file}"
+        f"imported {count(result.stored_new, 'new sample')} "
+        f"({result.already_present} already present) from {file}"
     )
     if check.problems:
-        summary += f"; skipped {len(check.problems)} invalid line(s)"
+        summary += f"; skipped {count(len(check.problems), 'invalid line')}"
     stderr.print(summary, markup=False)
 
 

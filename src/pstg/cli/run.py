@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shlex
 import signal
 from contextlib import suppress
 from pathlib import Path
@@ -19,6 +20,9 @@ import typer
 
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.config_option import load_or_fail
+from pstg.cli.database_option import schema_advice
+from pstg.cli.errors import exit_code
+from pstg.cli.time_options import DURATION_METAVAR, duration_value
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
@@ -37,7 +41,11 @@ def run(
     ] = Path("station.yaml"),
     duration: Annotated[
         float | None,
-        typer.Option(help="Stop after this many seconds (default: run until SIGINT/SIGTERM)."),
+        typer.Option(
+            parser=duration_value,
+            metavar=DURATION_METAVAR,
+            help="Stop after this long: 30s, 5m, 2h, or seconds (default: until SIGINT/SIGTERM).",
+        ),
     ] = None,
     api: Annotated[
         bool, typer.Option("--api/--no-api", help="Serve the REST API (api.host:api.port).")
@@ -67,12 +75,20 @@ def run(
             "alarms or API (benchmarks, commissioning).",
         ),
     ] = True,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="First create the database's schema, or upgrade an old one (as `pstg migrate`).",
+        ),
+    ] = False,
 ) -> None:
     """Run the gateway: poll every device, store samples and events, serve the API.
 
-    The database must be at the current schema (`pstg migrate`). While it is unreachable,
-    samples wait in an on-disk spool and are written when it returns. Events (devices
-    connecting and lost, alarms, spool use) are logged; readings only with --log-samples.
+    The database must be at the current schema: run `pstg migrate -c FILE` once, or start
+    with --migrate. While the database is unreachable, samples wait in an on-disk spool and
+    are written when it returns. Events (devices connecting and lost, alarms, spool use) are
+    logged; readings only with --log-samples.
     """
     level = "warning" if quiet else log_level.lower()
     if level not in LEVELS:
@@ -82,6 +98,8 @@ def run(
     station = load_or_fail(config)
     if not any(device.enabled for device in station.devices):
         fail(f"{config}: no enabled devices to poll")
+    if migrate and store:
+        migrate_before_start(station, config)
     logs = start_logging(level, log_format)
     try:
         gateway = open_gateway_or_fail(
@@ -119,7 +137,7 @@ def open_gateway_or_fail(
     one-line failure."""
     import sqlalchemy as sa
 
-    from pstg.errors import PstgError
+    from pstg.errors import PstgError, Unavailable
     from pstg.service.gateway import Gateway
     from pstg.storage.database import DatabaseUrlError, database_url
     from pstg.storage.migrate import SchemaOutOfDate
@@ -136,15 +154,33 @@ def open_gateway_or_fail(
         where = str(database_url(station, config))
         gateway.open()
     except DatabaseUrlError as exc:
-        fail(f"{config}: storage.url: {exc}")
+        fail(f"{config}: storage.url: {exc}", exit_code(exc))
     except SchemaOutOfDate as exc:
-        fail(str(exc))
+        path = shlex.quote(str(config))
+        advice = schema_advice(
+            exc, f"pstg migrate -c {path}", also=f", or start with `pstg run -c {path} --migrate`"
+        )
+        fail(advice, exit_code(exc))
     except PstgError as exc:
-        fail(exc.message)
+        fail(exc.message, exit_code(exc))
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0]
-        fail(f"cannot open the database {where}: {reason}")
+        fail(f"cannot open the database {where}: {reason}", exit_code(Unavailable))
     return gateway
+
+
+def migrate_before_start(station: StationConfig, config: Path) -> None:
+    """--migrate: bring the config's database to the current schema before the gateway opens
+    it; one line says what was done."""
+    from pstg.cli.migrate import migrate_database
+    from pstg.storage.database import DatabaseUrlError, database_url
+
+    try:
+        url = database_url(station, config)
+    except DatabaseUrlError as exc:
+        fail(f"{config}: storage.url: {exc}", exit_code(exc))
+    with one_line_errors():
+        stderr.print(migrate_database(url), markup=False)
 
 
 async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -> None:

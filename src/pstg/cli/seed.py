@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pstg.cli.app import app, fail, stderr
+from pstg.cli.errors import exit_code
+from pstg.errors import Conflict
 from pstg.files import write_private
+
+# `pstg simulate`'s defaults: the hint names only the options that differ from them.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 15020
+DEFAULT_UNIT = 1
 
 
 @app.command()
@@ -17,9 +25,9 @@ def seed(
         Path, typer.Option("--output", "-o", help="Where to write the config.")
     ] = Path("station.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    host: Annotated[str, typer.Option(help="Simulator address the config polls.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Simulator port.")] = 15020,
-    unit: Annotated[int, typer.Option(min=1, max=247, help="Simulator unit id.")] = 1,
+    host: Annotated[str, typer.Option(help="Simulator address the config polls.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Simulator port.")] = DEFAULT_PORT,
+    unit: Annotated[int, typer.Option(min=1, max=247, help="Simulator unit id.")] = DEFAULT_UNIT,
     database: Annotated[
         str, typer.Option(help="Storage URL written into the config.")
     ] = "sqlite:///pstg.db",
@@ -41,17 +49,34 @@ def seed(
     if output.is_dir():
         output = output / "station.yaml"
     if output.exists() and not force:
-        fail(f"{output} exists; use --force to overwrite it")
+        fail(f"{output} exists; use --force to overwrite it", exit_code(Conflict))
     text = seed_config_text(SeedOptions(host=host, port=port, unit_id=unit, database_url=database))
     try:
         write_private(output, text)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
-    stderr.print(
-        f"wrote {output}; start the simulator with `pstg simulate`, then `pstg run -c {output}`"
-    )
+    path = shlex.quote(str(output))
+    stderr.print(f"wrote {output}", markup=False)
     if admin is not None:
         _first_admin(output, admin, password)
+        run = f"pstg run -c {path}"
+    else:
+        # The database may not exist yet: --migrate creates its schema on the first start.
+        run = f"pstg run -c {path} --migrate"
+    simulate = "pstg simulate" + "".join(
+        f" --{name} {value}"
+        for name, value, default in (
+            ("host", host, DEFAULT_HOST),
+            ("port", port, DEFAULT_PORT),
+            ("unit", unit, DEFAULT_UNIT),
+        )
+        if value != default
+    )
+    stderr.print(
+        f"next: start the simulator with `{simulate}` (in another terminal), then the gateway "
+        f"with `{run}`",
+        markup=False,
+    )
 
 
 def _first_admin(config: Path, name: str, password: str | None) -> None:
@@ -76,8 +101,10 @@ def _first_admin(config: Path, name: str, password: str | None) -> None:
         fail(f"{describe(url)}: {exc}")
     finally:
         engine.dispose()
-    stderr.print(f"{describe(url)}: schema ready; admin user {name!r} created")
+    stderr.print(f"{describe(url)}: schema ready; admin user {name!r} created", markup=False)
     if generated:
         stderr.print(
-            f"password for {name}: {chosen}  (shown once; change it with `pstg users passwd`)"
+            f"password for {name}: {chosen}  (shown once; change it with "
+            f"`pstg users passwd {shlex.quote(name)} -c {shlex.quote(str(config))}`)",
+            markup=False,
         )

@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pstg.cli.app import app, fail, one_line_errors, options, stderr
+from pstg.cli.errors import exit_code
+from pstg.cli.time_options import DURATION_METAVAR, TIME_METAVAR, duration_value, instant_value
 
 # Needed for --scenario's help text when the command is declared. Light: the pure-Python
-# process model and pstg.config.durations (pydantic); no pymodbus, no server.
+# process model and pstg.times; no pymodbus, no server.
+from pstg.errors import Invalid
 from pstg.simulator.scenarios import SCENARIO_NAMES
+from pstg.times import format_instant
 
 if TYPE_CHECKING:
     from pstg.simulator.runner import Simulator, SimulatorOptions
@@ -52,8 +56,10 @@ def simulate(
     start: Annotated[
         datetime | None,
         typer.Option(
-            help="Simulated start time, UTC (default: now).",
-            formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+            parser=instant_value,
+            metavar=TIME_METAVAR,
+            help="Simulated start time: RFC 3339 with an offset (2026-03-02T06:00Z) or "
+            "now-1d (default: now).",
         ),
     ] = None,
     control_file: Annotated[
@@ -63,11 +69,20 @@ def simulate(
         ),
     ] = None,
     status_every: Annotated[
-        float, typer.Option(min=0, help="Seconds between status lines on stderr (0: none).")
+        float,
+        typer.Option(
+            parser=duration_value,
+            metavar=DURATION_METAVAR,
+            help="Time between status lines on stderr: 10s, 1m (0: none).",
+        ),
     ] = 10.0,
     duration: Annotated[
         float | None,
-        typer.Option(help="Stop after this many seconds (default: run until SIGINT/SIGTERM)."),
+        typer.Option(
+            parser=duration_value,
+            metavar=DURATION_METAVAR,
+            help="Stop after this long: 30s, 5m, or seconds (default: until SIGINT/SIGTERM).",
+        ),
     ] = None,
 ) -> None:
     """Run the pump station simulator: a lift station process behind a Modbus TCP server.
@@ -88,11 +103,11 @@ def simulate(
             scenario=chosen,
             seed=seed,
             speed=speed,
-            start=(start or datetime.now(UTC)).replace(tzinfo=UTC, microsecond=0),
+            start=(start or datetime.now(UTC)).replace(microsecond=0),
             control_file=control_file,
         )
     except ValueError as exc:
-        fail(str(exc))
+        fail(str(exc), exit_code(Invalid))
     if not options.debug:
         # pymodbus logs each client that goes away mid-request as an error; the simulator
         # causes that on purpose.
@@ -142,7 +157,8 @@ def _announce(simulator: Simulator) -> None:
     units = ",".join(str(u) for u in settings.units)
     stderr.print(
         f"simulating {len(simulator.units)} station model(s) on {where}, unit id(s) {units}; "
-        f"scenario {simulator.scenario}, seed {settings.seed}, speed {settings.speed:g}x; "
+        f"scenario {simulator.scenario}, seed {settings.seed}, speed {settings.speed:g}x, "
+        f"simulated time from {format_instant(settings.start or simulator.stations[0].time)}; "
         "Ctrl-C to stop"
     )
     if settings.control_file is not None:

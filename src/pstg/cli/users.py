@@ -17,7 +17,9 @@ import typer
 
 from pstg.auth.roles import ROLE_NAMES, Role
 from pstg.cli.app import app, fail, one_line_errors, stderr, stdout
-from pstg.cli.database_option import ConfigOption, DatabaseOption, resolve_database
+from pstg.cli.database_option import ConfigOption, DatabaseOption, choose_database
+from pstg.cli.errors import FAILURE, exit_code
+from pstg.errors import PstgError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,13 +54,14 @@ def auth_database(config: Path | None, database: str | None) -> Iterator[Engine]
     from pstg.auth.users import UserError
     from pstg.cli.database_option import open_database
 
-    url = resolve_database(config, database)
+    choice = choose_database(config, database)
     with one_line_errors():
-        engine = open_database(url)
+        engine = open_database(choice)
         try:
             yield engine
         except UserError as exc:
-            fail(str(exc))
+            # A domain error keeps its exit code (pstg.cli.errors); others are failures.
+            fail(str(exc), exit_code(exc) if isinstance(exc, PstgError) else FAILURE)
         finally:
             engine.dispose()
 
@@ -136,7 +139,8 @@ def list_users(config: ConfigOption = None, database: DatabaseOption = None) -> 
     with auth_database(config, database) as engine:
         found = list_users(engine)
     if not found:
-        stderr.print("no users yet: add one with `pstg users add NAME --role admin`")
+        add = choose_database(config, database).command("users add NAME --role admin")
+        stderr.print(f"no users yet: add one with `{add}`", markup=False)
         return
     table = Table(
         "name", "role", "enabled", "last login", "failed logins", box=None, pad_edge=False

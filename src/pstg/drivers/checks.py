@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pstg.config.checks import Finding, LineOf, refer_to
-from pstg.config.durations import format_duration
 from pstg.config.errors import suggest
 from pstg.config.models import DeviceConfig, StationConfig
 from pstg.drivers.base import DriverFactory
 from pstg.drivers.planner import PlanError, check_tag_fits
 from pstg.drivers.registry import DriverLoadError, available_drivers, driver_factory
+from pstg.times import format_duration
 
 
 @dataclass(frozen=True, slots=True)

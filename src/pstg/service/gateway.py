@@ -49,6 +49,7 @@ from pstg.times import to_micros
 
 log = logging.getLogger("pstg.gateway")
 
+
 class Gateway:
     """See the module docstring."""
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pstg.config.durations import format_duration, parse_duration
 from pstg.simulator.faults import DEFAULT_OFFLINE_SECONDS
 from pstg.simulator.process import ProcessScenario
+from pstg.times import format_duration, parse_duration
 
 
 class LinkMode(StrEnum):

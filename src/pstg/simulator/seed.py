@@ -42,7 +42,8 @@ def seed_config_text(options: SeedOptions, design: StationDesign | None = None) 
     register_map = RegisterMap(design)
     lines = [
         "# PSTG station config for the pump station simulator, written by `pstg seed`.",
-        "# Start the simulator with `pstg simulate` and the gateway with `pstg run`.",
+        "# Start the simulator with `pstg simulate` and the gateway with",
+        "# `pstg run -c FILE --migrate` (FILE: this file; --migrate creates the database).",
         "# Every register of the simulator's map (docs/simulator.md) is a tag below.",
         f"station: {{id: {options.station_id}, name: {_text(design.name)}}}",
         f"storage: {{url: {_text(options.database_url)}}}",

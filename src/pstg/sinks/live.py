@@ -133,4 +133,3 @@ class LiveCache:
             QUALITY_OF_CODE[text.quality],
             REASON_OF_CODE[text.reason],
         )
-

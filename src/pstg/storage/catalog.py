@@ -137,8 +137,7 @@ def _tags(connection: Connection, station_id: int, config: StationConfig, now: i
     select = f"SELECT name, id, {', '.join(_TAG_COLUMNS)} FROM tags WHERE station_id = "
     stored = connection.exec_driver_sql(select + _mark(connection), (station_id,))
     existing: dict[str, tuple[int, tuple[object, ...]]] = {
-        row[0]: (row[1], tuple(row[2:]))
-        for row in stored.cursor.fetchall()
+        row[0]: (row[1], tuple(row[2:])) for row in stored.cursor.fetchall()
     }
     configured = [
         (tag.name, _tag_values(device, tag)) for device in config.devices for tag in device.tags

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from pstg.errors import Invalid
 from pstg.files import create_private
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-class DatabaseUrlError(ValueError):
+class DatabaseUrlError(Invalid):
     """A storage URL that is not one PSTG can use."""
 
 

@@ -14,11 +14,23 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from pstg.errors import Conflict
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SchemaOutOfDate(RuntimeError):
-    """The database's schema is not the one this version of PSTG needs."""
+class SchemaOutOfDate(Conflict):
+    """The database's schema is not the one this version of PSTG needs.
+
+    `reason` says how it differs; `migratable` is true when `pstg migrate` brings it to the
+    current version. The message then ends with that advice; a caller that knows the exact
+    command (with the config path the user gave) builds its own from `reason`.
+    """
+
+    def __init__(self, reason: str, *, migratable: bool) -> None:
+        super().__init__(f"{reason}: run `pstg migrate` first" if migratable else reason)
+        self.reason = reason
+        self.migratable = migratable
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -61,12 +73,13 @@ def check_current(engine: Engine, where: str) -> None:
     if current == head:
         return
     if current is None:
-        raise SchemaOutOfDate(f"{where} has no PSTG schema yet: run `pstg migrate` first")
+        raise SchemaOutOfDate(f"{where} has no PSTG schema yet", migratable=True)
     if current not in revisions():
         raise SchemaOutOfDate(
             f"{where} is at schema revision {current}, which this PSTG does not know "
-            f"(newer software wrote it?); this version needs {head}"
+            f"(newer software wrote it?); this version needs {head}",
+            migratable=False,
         )
     raise SchemaOutOfDate(
-        f"{where} is at schema revision {current}, this PSTG needs {head}: run `pstg migrate`"
+        f"{where} is at schema revision {current}, this PSTG needs {head}", migratable=True
     )

@@ -35,6 +35,7 @@ __all__ = [
     "to_row",
 ]
 
+
 class StoredRow(NamedTuple):
     tag_id: int
     ts: int

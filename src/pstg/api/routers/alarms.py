@@ -16,10 +16,10 @@ from pstg.api.deps import Context
 from pstg.api.params import TimeRange, time_range
 from pstg.api.routers import API_PREFIX
 from pstg.api.security import actor_of, require
-from pstg.api.times import format_time
 from pstg.auth.roles import Role
 from pstg.auth.service import Principal
-from pstg.config.durations import parse_duration
+from pstg.times import format_instant as format_time
+from pstg.times import parse_duration
 
 router = APIRouter(prefix=API_PREFIX, tags=["alarms"])
 

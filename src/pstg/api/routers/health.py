@@ -63,6 +63,7 @@ async def health(context: Context, response: Response) -> HealthOut:
     )
     return HealthOut(
         status="degraded" if degraded else "ok",
+        station_id=context.config.station.id,
         database=database,
         devices=devices,
         writer=writer,

@@ -1,9 +1,13 @@
-"""The export/import file formats, light enough for the command line to import at start-up."""
+"""The export/import file formats and their columns, light enough for the command line to
+import at start-up."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+
+COLUMNS = ("tag", "ts", "value", "quality", "reason")
+"""The columns of both formats, in order (CSV header, JSON keys)."""
 
 
 class Format(StrEnum):
