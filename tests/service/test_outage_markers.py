@@ -6,8 +6,13 @@ writes one where the last run's data ends, before polling again.
 
 import signal
 import sqlite3
+from datetime import timedelta
+
+import sqlalchemy as sa
 
 from pstg.model import BAD_CODE, REASON_CODES, QualityReason, RegisterTable
+from pstg.storage.queries import summary, trend
+from pstg.times import from_micros
 from tests.cli.conftest import run_pstg
 from tests.service.conftest import (
     migrate,
@@ -38,6 +43,24 @@ async def test_a_clean_stop_ends_every_tag_with_a_stopped_marker(modbus_server, 
     for tag, value in (("t0", 11.0), ("t1", 22.0)):
         mine = [row for row in stored if row[0] == tag]
         assert [row[2:] for row in mine] == [(value, 0, 0), (None, BAD_CODE, STOPPED)]
+
+    # What a trend and a summary over the following minutes show: a gap, not the last value
+    # carried flat for the staleness window (7.5 minutes by default).
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
+    try:
+        with engine.connect() as connection:
+            tag_id = connection.execute(sa.text("SELECT id FROM tags WHERE name = 't0'")).scalar()
+        start = from_micros(next(row[1] for row in stored if row[0] == "t0"))
+        curve = trend(engine, tag_id, start, start + timedelta(minutes=5), 30)
+        assert curve.staleness >= 300  # without the marker all 5 minutes would be carried
+        assert curve.buckets[0].last == 11.0
+        assert not any(bucket.carried for bucket in curve.buckets)
+        assert all(bucket.gap for bucket in curve.buckets[1:])
+        totals = summary(engine, tag_id, start, start + timedelta(minutes=5))
+        assert (totals.count, totals.good_count, totals.percent_good) == (2, 1, 50.0)
+        assert totals.time_weighted_avg == 11.0
+    finally:
+        engine.dispose()
 
 
 async def test_a_start_after_a_crash_marks_where_the_data_ended(modbus_server, tmp_path):
