@@ -9,8 +9,9 @@ import importlib
 import inspect
 import pkgutil
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -22,9 +23,10 @@ SECURITY_MD = Path(__file__).parents[2] / "docs" / "security.md"
 ROW = re.compile(r"^\| `([A-Z]+)` \| `(/[^`]*)` \| (\w+) \|", re.MULTILINE)
 
 
-def _calls(dependant: Dependant) -> Iterator[object]:
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
     for dependency in dependant.dependencies:
-        yield dependency.call
+        if callable(dependency.call):
+            yield dependency.call
         yield from _calls(dependency)
 
 
@@ -46,7 +48,7 @@ def required_roles() -> dict[tuple[str, str], str]:
             for call in _calls(route.dependant)
             if getattr(call, "__qualname__", "") == "require.<locals>.check_role"
         ]
-        for method in route.methods:
+        for method in route.methods or ():
             needs[method, route.path] = roles[0] if roles else "nothing"
     return needs
 

@@ -49,7 +49,9 @@ async def test_a_clean_stop_ends_every_tag_with_a_stopped_marker(modbus_server, 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
     try:
         with engine.connect() as connection:
-            tag_id = connection.execute(sa.text("SELECT id FROM tags WHERE name = 't0'")).scalar()
+            tag_id = connection.execute(
+                sa.text("SELECT id FROM tags WHERE name = 't0'")
+            ).scalar_one()
         start = from_micros(next(row[1] for row in stored if row[0] == "t0"))
         curve = trend(engine, tag_id, start, start + timedelta(minutes=5), 30)
         assert curve.staleness >= 300  # without the marker all 5 minutes would be carried
