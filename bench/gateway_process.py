@@ -47,7 +47,8 @@ def write_station(
     path: Path, ports: Sequence[int], registers: int, database: str, interval: float
 ) -> None:
     """N devices x M uint16 holding registers, deadband 0, polled every `interval` seconds."""
-    with path.open("w", encoding="utf-8") as out:
+    # Private, as pstg seed writes it: the gateway warns about a config others can read.
+    with path.open("w", encoding="utf-8", opener=lambda p, f: os.open(p, f, 0o600)) as out:
         out.write("# Written by bench/throughput.py: its load servers, one device per port.\n")
         out.write("station: {id: bench}\n")
         out.write(f'storage: {{url: "{database}"}}\n')
@@ -136,14 +137,22 @@ class GatewayProcess:
         self.process.wait()
         self._log.close()
 
-    def leftovers(self) -> int:
-        """Processes of the gateway's process group still alive (workers that outlived it)."""
-        count = 0
-        for process in psutil.process_iter():
-            with contextlib.suppress(psutil.Error, OSError):
-                if os.getpgid(process.pid) == self.process.pid:
-                    count += 1
-        return count
+    def leftovers(self, grace: float = 3.0) -> int:
+        """Processes of the gateway's process group still alive `grace` seconds after it
+        exited (workers that outlived it; multiprocessing's resource tracker takes a moment
+        to notice that everyone is gone, which is not a leftover)."""
+        end = time.monotonic() + grace
+        while True:
+            count = 0
+            for process in psutil.process_iter():
+                with contextlib.suppress(psutil.Error, OSError):
+                    if os.getpgid(process.pid) == self.process.pid and (
+                        process.status() != psutil.STATUS_ZOMBIE
+                    ):
+                        count += 1
+            if not count or time.monotonic() >= end:
+                return count
+            time.sleep(0.1)
 
     def log_bytes(self) -> bytes:
         return self.log_path.read_bytes()

@@ -24,12 +24,11 @@ from pstg.drivers.planner import ReadBlock, ReadPlan, plan_device
 from pstg.model import Event, EventKind, QualityReason, utc_now
 from pstg.poller.backoff import Backoff
 from pstg.poller.output import PollOutput
+from pstg.poller.overrun_log import OverrunLog
 from pstg.poller.schedule import next_tick
 from pstg.poller.stats import DeviceStats, LinkStatus
 
 log = logging.getLogger(__name__)
-
-OVERRUN_LOG_EVERY = 60.0  # seconds between two overrun warnings of one device
 
 
 def _now_micros() -> int:
@@ -52,7 +51,9 @@ class DeviceLoop:
         first_index: int = 0,
         plan: ReadPlan | None = None,
         rng: random.Random | None = None,
+        overruns: OverrunLog | None = None,
     ) -> None:
+        """`overruns`: where overruns are reported, shared by a poller's loops."""
         self.device = device
         self.driver = driver
         self.output = output
@@ -80,8 +81,7 @@ class DeviceLoop:
         self._backoff = Backoff(device.backoff_initial, device.backoff_max, rng=rng)
         self.stopping = False
         """Set by the poller to stop: the loop ends at its next step, cancelled or not."""
-        self._next_overrun_log = -math.inf
-        self._overruns_logged = 0
+        self._overruns = overruns if overruns is not None else OverrunLog()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -107,24 +107,13 @@ class DeviceLoop:
             await asyncio.sleep(max(0.0, wake - loop.time()))
 
     def _overran(self, interval: float, skipped: int, now: float) -> None:
-        """Count an overrun; warn at the first and then at most once per OVERRUN_LOG_EVERY,
-        with the count since, so an overloaded gateway says so without flooding the log."""
+        """Count an overrun and report it to the poller's OverrunLog, which warns at the
+        first and then at most once a minute, so an overloaded gateway says so without
+        flooding the log."""
         stats = self.stats
         stats.overruns += 1
         stats.skipped_ticks += skipped
-        if now < self._next_overrun_log:
-            return
-        since = stats.overruns - self._overruns_logged
-        self._overruns_logged = stats.overruns
-        self._next_overrun_log = now + OVERRUN_LOG_EVERY
-        log.warning(
-            "%s: poll cycle overran its %gs interval (%d time(s) since the last report, "
-            "%d tick(s) skipped in all): the device, its line or the gateway is too slow",
-            self.device.id,
-            interval,
-            since,
-            stats.skipped_ticks,
-        )
+        self._overruns.overran(self.device.id, interval, stats.skipped_ticks, now)
 
     async def poll_once(self) -> float:
         """Run one poll cycle now; returns the backoff delay before the next attempt (0: none).

@@ -21,6 +21,7 @@ from pstg.drivers.base import DriverContext
 from pstg.drivers.registry import create_driver
 from pstg.poller.device_loop import DeviceLoop
 from pstg.poller.output import CollectingOutput, PollOutput
+from pstg.poller.overrun_log import OverrunLog
 from pstg.poller.stats import DeviceStats
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Poller:
         self.context = DriverContext()
         self.loops: dict[str, DeviceLoop] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._overruns = OverrunLog()
         for entry in devices:
             if not entry.device.enabled:
                 log.info("%s: disabled in config, not polled", entry.device.id)
@@ -69,7 +71,9 @@ class Poller:
         for entry in self.devices:
             device = entry.device
             driver = create_driver(device, self.context)
-            self.loops[device.id] = DeviceLoop(device, driver, self.output, first_index=entry.first)
+            self.loops[device.id] = DeviceLoop(
+                device, driver, self.output, first_index=entry.first, overruns=self._overruns
+            )
 
     async def start(self) -> None:
         if not self.loops:
