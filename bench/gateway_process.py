@@ -48,7 +48,7 @@ def write_station(
 ) -> None:
     """N devices x M uint16 holding registers, deadband 0, polled every `interval` seconds."""
     # Private, as pstg seed writes it: the gateway warns about a config others can read.
-    with path.open("w", encoding="utf-8", opener=lambda p, f: os.open(p, f, 0o600)) as out:
+    with open(path, "w", encoding="utf-8", opener=lambda p, f: os.open(p, f, 0o600)) as out:
         out.write("# Written by bench/throughput.py: its load servers, one device per port.\n")
         out.write("station: {id: bench}\n")
         out.write(f'storage: {{url: "{database}"}}\n')
