@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pstg.service.http_server import ApiServer, listen
+from pstg.service.api_socket import listen
+from pstg.service.http_server import ApiServer
 from tests.api.conftest import PASSWORD, Api
 from tests.poller.conftest import free_port
 

@@ -18,18 +18,14 @@ import socket
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pstg.alarms.engine import AlarmEngine
 from pstg.alarms.service import AlarmService
-from pstg.api.app import create_app
-from pstg.api.context import ApiContext
-from pstg.auth.secret import load_or_create_secret
-from pstg.auth.service import AuthService
 from pstg.batch import Batch
 from pstg.config.models import StationConfig
 from pstg.config.tag_table import DeviceTags, TagTable
 from pstg.files import warn_if_readable
-from pstg.metrics import Metrics
 from pstg.model import Event, EventKind, QualityReason, Sample, utc_now
 from pstg.pipeline import Pipeline
 from pstg.poller.service import Poller
@@ -37,7 +33,7 @@ from pstg.poller.stats import DeviceStats
 from pstg.poller.workers import WorkerPool, plan_workers, worker_count
 from pstg.processing.markers import not_read
 from pstg.processing.report_by_exception import ReportByException
-from pstg.service.http_server import ApiServer, listen
+from pstg.service.api_socket import listen
 from pstg.service.instance_lock import InstanceLock, acquire
 from pstg.sinks.live import LiveCache
 from pstg.sinks.registry import SinkContext, build_sinks
@@ -46,6 +42,10 @@ from pstg.storage.queries import latest
 from pstg.storage.service import Storage, open_storage
 from pstg.storage.writer_stats import WriterStats
 from pstg.times import to_micros
+
+if TYPE_CHECKING:
+    from pstg.api.context import ApiContext
+    from pstg.service.http_server import ApiServer
 
 log = logging.getLogger("pstg.gateway")
 
@@ -203,6 +203,15 @@ class Gateway:
         return not_read(self.tags, QualityReason.STOPPED, to_micros(last) + 1, open_ended), last
 
     async def _start_api(self, storage: Storage, sock: socket.socket) -> None:
+        # Imported here: FastAPI, the auth stack and prometheus-client cost tens of MB of
+        # memory that `pstg run --no-api` (and every poll-only process) does without.
+        from pstg.api.app import create_app
+        from pstg.api.context import ApiContext
+        from pstg.auth.secret import load_or_create_secret
+        from pstg.auth.service import AuthService
+        from pstg.metrics import Metrics
+        from pstg.service.http_server import ApiServer
+
         secret = await asyncio.to_thread(load_or_create_secret, storage.engine)
         self.context = ApiContext(
             engine=storage.engine,
