@@ -45,7 +45,7 @@ async def test_verify_exit_codes(engine: Engine, database_url: str) -> None:
 
 async def test_verify_refuses_a_malformed_head(engine: Engine, database_url: str) -> None:
     result = await run_pstg("audit", "verify", "--head", "4:abc", "--database", database_url)
-    assert result.returncode == 1
+    assert result.returncode == 2  # invalid input
     assert "give ID:HASH as verify printed it" in result.stderr
 
 
@@ -101,5 +101,5 @@ async def test_cli_changes_are_audited_as_the_os_user(engine: Engine, database_u
     assert (nothing.returncode, nothing.stdout) == (0, "")
     assert "no audit rows match" in nothing.stderr
     future = await run_pstg("audit", "list", "--from", "now", "--to", "now-1h", *db)
-    assert future.returncode == 1
+    assert future.returncode == 2  # invalid input
     assert "the range is empty" in future.stderr
