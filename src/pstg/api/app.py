@@ -29,6 +29,7 @@ from pstg.api.routers import (
     timeseries,
     users,
 )
+from pstg.api.time_limit import TimeLimit
 
 OPENAPI_URL = "/openapi.json"
 
@@ -45,6 +46,7 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
+    app.add_middleware(TimeLimit, seconds=context.config.api.request_timeout)
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
     install_http_hygiene(app, context.config.api)
     install_docs(app, OPENAPI_URL)
