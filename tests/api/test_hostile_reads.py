@@ -94,7 +94,7 @@ async def test_the_event_loop_keeps_its_schedule_while_hostile_reads_go_on(api: 
     and most ticks must happen."""
     journal(api, 200)
     headers = await api.headers()
-    hostile = [
+    hostile: list[tuple[str, dict[str, str | int]]] = [
         ("/api/v1/alarms/kpi", {"from": "0001-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"}),
         ("/api/v1/alarms/kpi", YEAR_2024),
         ("/api/v1/alarms", {"state": "history", "limit": 10**9, **ALL_TIME}),
