@@ -16,8 +16,8 @@ from pstg.config.models import ApiConfig
 from pstg.storage.rows import to_micros
 from tests.api.conftest import ALARM, STATION, Api, asgi_client, make_context
 
-YEAR_2024 = {"from": "2024-01-01T00:00:00Z", "to": "2024-12-31T00:00:00Z"}
-ALL_TIME = {"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z"}
+YEAR_2024: dict[str, str | int] = {"from": "2024-01-01T00:00:00Z", "to": "2024-12-31T00:00:00Z"}
+ALL_TIME: dict[str, str | int] = {"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z"}
 
 
 def journal(api: Api, count: int, start: datetime = datetime(2024, 3, 1, tzinfo=UTC)) -> None:
