@@ -28,8 +28,9 @@ class Deadline:
 
 current: ContextVar[Deadline | None] = ContextVar("pstg_deadline", default=None)
 
-PROGRESS_STEPS = 10_000
-"""SQLite virtual-machine steps between two looks at the deadline (well under a millisecond)."""
+PROGRESS_STEPS = 1_000_000
+"""SQLite virtual-machine steps between two looks at the deadline (some milliseconds of work).
+Each look takes the GIL back from the thread that holds it: often would slow every query."""
 
 
 def interrupt_past_deadline() -> int:
