@@ -159,6 +159,24 @@ class EventKind(StrEnum):
     LOGIN_FAILED = "login_failed"
 
 
+OPERATIONAL_EVENT_KINDS = frozenset(
+    {
+        EventKind.DEVICE_CONNECTED,
+        EventKind.DEVICE_DISCONNECTED,
+        EventKind.SERVICE_STARTED,
+        EventKind.SERVICE_STOPPED,
+        EventKind.CONFIG_LOADED,
+        EventKind.SPOOL_SPILLED,
+        EventKind.SPOOL_REPLAYED,
+        EventKind.STORAGE_BEHIND,
+        EventKind.ALARM,
+    }
+)
+"""Event kinds every role may read. Every other kind (logins: the typed user name, the
+client's address) is a security event, for engineers and admins only (docs/audit.md): a new
+kind stays hidden from viewers and operators unless it is added here."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened at a point in time, for the events journal."""

@@ -99,3 +99,29 @@ def test_figures_from_a_real_engine_journal() -> None:
     assert kpis.activations == 30
     assert kpis.chattering == ("x.high",)
     assert kpis.flood_windows == 1
+
+
+def test_memory_follows_the_activations_not_the_range() -> None:
+    """Issue 10 item 1: three centuries of range with a few activations cost next to nothing
+    (one counter slot per 10-minute window made ~2,000 years cost 800 MB)."""
+    import tracemalloc
+
+    journal = [raised("a", 10), raised("b", 20), raised("a", 86400 * 365 * 200)]
+    end = at(86400 * 365 * 300)
+    tracemalloc.start()
+    try:
+        kpis = alarm_kpis(journal, T0, end)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # bytes; a slot per window would be ~126 MB
+    assert kpis.activations == 3
+    assert kpis.windows == 300 * 365 * 144
+    assert kpis.per_10min_max == 2
+    assert kpis.flood_windows == 0
+    assert kpis.top == (("a", 2), ("b", 1))
+
+
+def test_no_activations_at_all() -> None:
+    kpis = alarm_kpis([], T0, at(3600))
+    assert (kpis.activations, kpis.per_10min_max, kpis.per_10min_avg) == (0, 0, 0.0)

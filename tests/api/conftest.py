@@ -40,7 +40,7 @@ from pstg.storage.writer import WriterStats
 
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
-BASE_URL = "http://pstg.test"
+BASE_URL = "http://127.0.0.1"
 
 STATION = StationConfig.model_validate(
     {

@@ -35,3 +35,34 @@ async def test_config_hides_secrets(api: Api) -> None:
         "mode": "fast",
         "nested": {"Password": "***"},
     }
+
+
+SECRET_KEYS = [
+    "pwd", "password", "Passwd", "PASSWORD", "auth", "Authorization", "pin", "PIN", "user_pin",
+    "pinCode", "token", "authToken", "secret", "client_secret", "key", "apikey", "api_key",
+    "x-api-key", "ApiKey", "credential", "credentials", "private_key", "passphrase",
+]  # fmt: skip
+PLAIN_KEYS = ["mode", "ping_interval", "spindle", "retries", "baud", "host"]
+
+
+async def test_config_hides_secret_options_by_pattern_at_any_depth(api: Api) -> None:
+    """Issue 10 item 8: every secret-looking key, in dicts and lists at any depth."""
+    leaf = {key: f"s3cret-{n}" for n, key in enumerate(SECRET_KEYS)}
+    plain = {key: f"plain-{n}" for n, key in enumerate(PLAIN_KEYS)}
+    raw = STATION.model_dump(mode="json")
+    raw["devices"][0]["options"] = {
+        **leaf,
+        **plain,
+        "gateway": {"deeper": [{"list": [leaf | plain]}], **leaf},
+        "broker": "mqtt://station:s3cret-url@127.0.0.1:1883",
+    }
+    context = make_context(api.engine, config=StationConfig.model_validate(raw))
+    async with asgi_client(create_app(context)) as client:
+        response = await client.get("/api/v1/config", headers=await api.headers(Role.ENGINEER))
+    assert response.status_code == 200
+    assert "s3cret" not in response.text
+    options = response.json()["devices"][0]["options"]
+    for shown in (options, options["gateway"]["deeper"][0]["list"][0]):
+        assert {key: shown[key] for key in SECRET_KEYS} == dict.fromkeys(SECRET_KEYS, "***")
+        assert {key: shown[key] for key in PLAIN_KEYS} == plain
+    assert options["broker"] == "mqtt://station:***@127.0.0.1:1883"

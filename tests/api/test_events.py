@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from pstg.api.routers.events import MAX_EVENTS_LIMIT
+from pstg.auth.roles import Role
 from pstg.storage.rows import to_micros
 from pstg.storage.schema import events, stations
 from tests.api.conftest import Api
@@ -107,7 +108,7 @@ async def test_events_of_other_stations_are_left_out(api: Api) -> None:
                 {
                     "ts": to_micros(T0 + n * H),
                     "station_id": station,
-                    "kind": "note",
+                    "kind": "service_started",
                     "source": "test",
                     "message": message,
                     "attributes": {},
@@ -116,3 +117,29 @@ async def test_events_of_other_stations_are_left_out(api: Api) -> None:
             ],
         )
     assert await messages(api) == ["02 ours", "01 the system's"]
+
+
+async def test_security_events_are_for_engineers_and_above(api: Api) -> None:
+    """Issue 10 item 7: a failed login's typed name and client address are not for viewers."""
+    journal(api)
+    refused = await api.client.post(
+        "/api/v1/auth/token", data={"username": "hunter2-typed-as-name", "password": "x"}
+    )
+    assert refused.status_code in (401, 429)
+    for role in (Role.VIEWER, Role.OPERATOR):
+        response = await api.get_as(role, "/api/v1/events", limit=10_000)
+        assert response.status_code == 200, response.text
+        seen = response.json()["events"]
+        assert {event["kind"] for event in seen} == {"device_connected", "device_disconnected"}
+        assert "hunter2" not in response.text
+        # Asking for them by name does not help.
+        asked = await api.get_as(role, "/api/v1/events", kind=["login_failed", "login_succeeded"])
+        assert asked.json()["events"] == []
+    for role in (Role.ENGINEER, Role.ADMIN):
+        response = await api.get_as(role, "/api/v1/events", kind="login_failed")
+        assert response.status_code == 200
+        failed = response.json()["events"]
+        assert [event["source"] for event in failed] == ["hunter2-typed-as-name"]
+        assert failed[0]["attributes"]["source"] == "127.0.0.1"
+        everything = await api.get_as(role, "/api/v1/events", limit=10_000)
+        assert "login_succeeded" in {event["kind"] for event in everything.json()["events"]}

@@ -60,13 +60,23 @@ async def test_one_device_down_is_degraded(api: Api) -> None:
     assert body["devices"][1]["status"] == "up"
 
 
-async def test_every_device_down_is_503(api: Api) -> None:
+async def test_every_device_down_is_503_and_says_down(api: Api) -> None:
+    """The body and the status code agree: a 503 never says "degraded" (issue 10 item 16)."""
     for device_id in ["plc1", "plc2"]:
         api.devices[device_id] = DeviceStats(device_id, status=LinkStatus.DOWN)
     response = await api.client.get("/api/v1/health")
     assert response.status_code == 503
-    assert response.json()["status"] == "degraded"
+    assert response.json()["status"] == "down"
     assert response.json()["database"]["ok"] is True
+
+
+async def test_head_answers_like_get_without_a_body(api: Api) -> None:
+    response = await api.client.head("/api/v1/health")
+    assert response.status_code == 200
+    assert response.content == b""
+    for device_id in ["plc1", "plc2"]:
+        api.devices[device_id] = DeviceStats(device_id, status=LinkStatus.DOWN)
+    assert (await api.client.head("/api/v1/health")).status_code == 503
 
 
 async def test_a_writer_buffering_to_disk_is_degraded(api: Api) -> None:
@@ -109,7 +119,7 @@ async def test_an_unreachable_database_is_503(api: Api, tmp_path: Path) -> None:
         response = await client.get("/api/v1/health")
         assert response.status_code == 503
         body = response.json()
-        assert body["status"] == "degraded"
+        assert body["status"] == "down"
         assert body["database"]["ok"] is False
         assert body["database"]["latency_ms"] is None
         assert body["database"]["error"]

@@ -54,3 +54,26 @@ async def test_metrics_exposition(api: Api) -> None:
     assert value(latency, method="POST", route="/api/v1/auth/token", status="200") == 1
     routes = {dict(labels)["route"] for name, labels in found if name == latency}
     assert all(route.startswith("/") or route == "unmatched" for route in routes)
+
+
+async def test_made_up_methods_and_paths_share_one_series_each(api: Api) -> None:
+    """Issue 10 item 12: no anonymous client can grow the label set."""
+    latency = "pstg_api_request_seconds_count"
+
+    async def series() -> set[frozenset[tuple[str, str]]]:
+        response = await api.get("/metrics")
+        return {labels for name, labels in samples(response.text) if name == latency}
+
+    await api.get("/metrics")  # the scrape itself has its series from now on
+    before = await series()
+    for n in range(6):
+        await api.client.request(f"FOO{n}", "/api/v1/tags")
+        await api.client.request(f"BAR{n}", f"/made/up/{n}")
+        await api.client.get(f"/api/v1/tags/{n}/nothing")
+    added = await series() - before
+    labels = sorted(tuple(sorted(dict(item).items())) for item in added)
+    assert labels == [
+        (("method", "GET"), ("route", "unmatched"), ("status", "404")),
+        (("method", "other"), ("route", "/api/v1/tags"), ("status", "405")),
+        (("method", "other"), ("route", "unmatched"), ("status", "404")),
+    ]

@@ -99,7 +99,7 @@ def test_times_never_go_backwards(engine: Engine) -> None:
 
 
 def test_text_from_clients_is_made_storable(engine: Engine) -> None:
-    sneaky = Actor("eve\x00" + "x" * 500 + "\udcff", None, "password", "203.0.113.9")
+    sneaky = Actor("eve\x00" + "x" * 500 + "\udcff", None, "password", "127.0.0.9")
     with engine.begin() as connection:
         written = record(
             connection,
@@ -158,7 +158,7 @@ def test_concurrent_writers_keep_one_chain(database_url: str, engine: Engine) ->
 
 
 def test_list_filters_and_pages(engine: Engine) -> None:
-    bob = Actor("bob", "engineer", "password", "198.51.100.1")
+    bob = Actor("bob", "engineer", "password", "127.0.0.5")
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for n, (actor, action) in enumerate(
         [(ALICE, "login"), (bob, "login"), (ALICE, "user.add"), (bob, "token.create")]

@@ -35,7 +35,7 @@ async def client(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
         metrics=Metrics(dict, lambda: None),
     )
     transport = httpx.ASGITransport(app=create_app(context))
-    async with httpx.AsyncClient(transport=transport, base_url="http://pstg.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         yield client
 
 

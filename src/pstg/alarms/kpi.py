@@ -70,7 +70,9 @@ def alarm_kpis(transitions: Sequence[Transition], start: datetime, end: datetime
     if end <= start:
         raise ValueError(f"the range ends ({end.isoformat()}) before it starts")
     window_count = max(1, math.ceil((end - start) / WINDOW))
-    per_window = [0] * window_count
+    # Only windows with activations are counted: memory and time follow the transitions,
+    # never the length of the range (a slot per window made years of range cost gigabytes).
+    per_window: Counter[int] = Counter()
     activations: dict[str, list[datetime]] = {}
     last_state: dict[str, AlarmState] = {}
     active_from: dict[str, datetime] = {}
@@ -88,8 +90,8 @@ def alarm_kpis(transitions: Sequence[Transition], start: datetime, end: datetime
             per_window[int((ts - start) / WINDOW)] += 1
             activations.setdefault(alarm_id, []).append(ts)
 
-    total = sum(per_window)
-    floods = sum(1 for count in per_window if count > FLOOD_ACTIVATIONS)
+    total = sum(per_window.values())
+    floods = sum(1 for count in per_window.values() if count > FLOOD_ACTIVATIONS)
     standing = sorted(alarm_id for alarm_id, state in last_state.items() if state in _IN_ALARM)
     stale = [
         alarm_id
@@ -104,7 +106,7 @@ def alarm_kpis(transitions: Sequence[Transition], start: datetime, end: datetime
         activations=total,
         windows=window_count,
         per_10min_avg=total / ((end - start) / WINDOW),
-        per_10min_max=max(per_window),
+        per_10min_max=max(per_window.values(), default=0),
         flood_windows=floods,
         flood_percent=100.0 * floods / window_count,
         standing=tuple(standing),

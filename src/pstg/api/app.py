@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(context)`.
 
 All routers but /metrics live under /api/v1 (`pstg.api.routers.API_PREFIX`); the OpenAPI
-schema is at /openapi.json, its UI at /docs.
+schema is at /openapi.json, its UI at /docs (served from the package, `pstg.api.docs`). The
+HTTP hygiene (security headers, Host allow-list, trusted proxies) is `pstg.api.hygiene`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from pstg.api.context import ApiContext
+from pstg.api.docs import install_docs
 from pstg.api.errors import install_error_handlers
+from pstg.api.hygiene import install_http_hygiene
 from pstg.api.metrics_middleware import LatencyMiddleware
 from pstg.api.routers import (
     alarms,
@@ -26,6 +29,9 @@ from pstg.api.routers import (
     timeseries,
     users,
 )
+from pstg.api.time_limit import TimeLimit
+
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -34,13 +40,16 @@ def create_app(context: ApiContext) -> FastAPI:
         title="PSTG",
         summary="Pump Station Telemetry Gateway",
         version=_version(),
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        docs_url=None,  # install_docs: no CDN
+        openapi_url=OPENAPI_URL,
         redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app)
+    app.add_middleware(TimeLimit, seconds=context.config.api.request_timeout)
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
+    install_http_hygiene(app, context.config.api)
+    install_docs(app, OPENAPI_URL)
     routers = (health, auth, users, devices, tags, timeseries, events, alarms, audit, config)
     for module in (*routers, metrics):
         app.include_router(module.router)  # each carries its prefix

@@ -2,8 +2,9 @@
 
 A plain ASGI middleware (no per-request task or body buffering). The route label is the
 matched route's template (`/api/v1/series`, `/api/v1/users/{name}`), never the raw path, so
-the label set stays small whatever clients send; requests that match no route share
-`unmatched`.
+the label set stays small whatever clients send: requests that match no route share
+`unmatched`, and methods outside the standard ones (`FOO`, `PROPFIND`, ...) share `other`, so
+no anonymous client can add series.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
+OTHER_METHOD = "other"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class LatencyMiddleware:
@@ -39,6 +42,7 @@ class LatencyMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED
-            self.histogram.labels(scope["method"], template, str(status)).observe(
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
+            self.histogram.labels(method, template, str(status)).observe(
                 time.perf_counter() - started
             )

@@ -52,7 +52,10 @@ class WriterHealth(_Out):
 
 
 class HealthOut(_Out):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "down"] = Field(
+        description="ok (200); degraded (200): some devices down or the writer buffering to "
+        "disk; down (503): the database or every device down."
+    )
     station_id: str = Field(
         description="The station this service runs (`station.id` of its config), so a client "
         "can tell it reached the service it meant."

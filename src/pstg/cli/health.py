@@ -1,5 +1,6 @@
 """`pstg health`: is the gateway well? Asks a running service, or checks the config's
-database and devices directly when no service answers. Exit 0 when healthy, 1 when not.
+database and devices directly when no service answers. Exit 0 when the status is `ok`, 1 when
+it is `degraded` (some device down) or `down` (the database or every device).
 
 The service that answers on the config's API address must be the config's station: another
 station's gateway on that port (a copied config, a port mix-up) is an error of its own
@@ -110,8 +111,14 @@ async def _direct_checks(station: StationConfig, config: Path, wait: float) -> d
     devices = await asyncio.gather(
         *(_check_device(device, wait) for device in station.devices if device.enabled)
     )
-    healthy = database["ok"] and all(device["ok"] for device in devices)
-    return {"status": "ok" if healthy else "degraded", "database": database, "devices": devices}
+    # The service's words (docs/api.md): down when it cannot do its job at all.
+    if not database["ok"] or (devices and not any(device["ok"] for device in devices)):
+        status = "down"
+    elif all(device["ok"] for device in devices):
+        status = "ok"
+    else:
+        status = "degraded"
+    return {"status": status, "database": database, "devices": devices}
 
 
 def _check_database(station: StationConfig, config: Path) -> dict[str, Any]:

@@ -75,9 +75,68 @@ class PollerConfig(_Strict):
         return value
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    allowed_hosts: list[str] | None = None
+    """Host names and addresses clients may send in `Host` (a DNS-rebinding guard); `*` any,
+    `*.example.com` a domain's names. None: the loopback names and `host`."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (CIDR) of reverse proxies whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed; from anyone else those headers are ignored."""
+    request_timeout: Seconds = 30.0
+    """Longest a request may work (a query, a KPI computation) before it is answered 503."""
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        hosts = []
+        for host in value:
+            host = host.strip().lower().removeprefix("[").removesuffix("]")
+            if (
+                not host
+                or ("*" in host[1:])
+                or (host.startswith("*") and host not in ("*",) and not host.startswith("*."))
+            ):
+                raise ValueError(
+                    f"{host!r} is not a host name, an address, '*' or '*.domain'"
+                )  # fmt: skip
+            hosts.append(host)
+        return hosts
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        networks = []
+        for item in value:
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 127.0.0.0/8)"
+                ) from None
+        return networks
+
+    @field_validator("request_timeout")
+    @classmethod
+    def _positive_timeout(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    def hosts_allowed(self) -> list[str]:
+        """`allowed_hosts`, or by default the loopback names and `host`."""
+        if self.allowed_hosts is not None:
+            return list(self.allowed_hosts)
+        host = self.host.strip().lower().removeprefix("[").removesuffix("]")
+        return list(dict.fromkeys((*LOOPBACK_HOSTS, host)))
 
 
 class TagConfig(_Strict):

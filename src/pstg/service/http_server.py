@@ -33,7 +33,10 @@ class ApiServer:
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
-                server_header=False,
+                server_header=False,  # no `server: uvicorn` banner
+                # X-Forwarded-For is believed only from api.trusted_proxies, by the app
+                # (pstg.api.hygiene); uvicorn's own default trusts anyone on 127.0.0.1.
+                proxy_headers=False,
             )
         )
         self._task: asyncio.Task[None] | None = None

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from pstg.errors import Invalid
 from pstg.files import create_private
+from pstg.storage.deadline import PROGRESS_STEPS, interrupt_past_deadline
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
@@ -97,6 +98,8 @@ def create_engine(
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # A request's statements stop at its deadline (pstg.storage.deadline).
+            dbapi_connection.set_progress_handler(interrupt_past_deadline, PROGRESS_STEPS)
 
         sa.event.listen(engine, "connect", tune)
         return engine

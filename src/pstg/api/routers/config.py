@@ -1,13 +1,12 @@
 """GET /config: the station config this service runs, as JSON, without secrets (engineer).
 
 Secrets a config can hold: a password in the storage URL (or in its query string), and values
-of driver `options` whose key names one (password, secret, token, key). They read `***`.
+of driver `options` whose key names one (`pstg.config.secrets`: password, pwd, pin, auth,
+token, secret, key, credential ...), at any depth, and passwords in URLs among the options.
+They read `***`.
 """
 
 from __future__ import annotations
-
-import re
-from typing import Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.engine import make_url
@@ -18,9 +17,8 @@ from pstg.api.routers import API_PREFIX
 from pstg.api.security import require
 from pstg.auth.roles import Role
 from pstg.config.models import StationConfig
-
-REDACTED = "***"
-_SECRET_KEY = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+from pstg.config.secrets import REDACTED, is_secret_key
+from pstg.config.secrets import redacted as redacted_options
 
 router = APIRouter(
     prefix=API_PREFIX, tags=["config"], dependencies=[Depends(require(Role.ENGINEER))]
@@ -42,7 +40,7 @@ def redacted(config: StationConfig) -> StationConfig:
     """A copy of `config` with secrets replaced by `***`."""
     storage = config.storage.model_copy(update={"url": _redacted_url(config.storage.url)})
     devices = [
-        device.model_copy(update={"options": _redacted_options(device.options)})
+        device.model_copy(update={"options": redacted_options(device.options)})
         for device in config.devices
     ]
     return config.model_copy(update={"storage": storage, "devices": devices})
@@ -53,7 +51,7 @@ def _redacted_url(url: str) -> str:
         parsed = make_url(url)
     except ArgumentError:
         return REDACTED  # not a URL we can take apart; it might hold anything
-    secret_keys = [key for key in parsed.query if _SECRET_KEY.search(key)]
+    secret_keys = [key for key in parsed.query if is_secret_key(key)]
     if parsed.password is None and not secret_keys:
         return url
     parsed = parsed.difference_update_query(secret_keys)
@@ -62,14 +60,3 @@ def _redacted_url(url: str) -> str:
     if not extra:
         return shown
     return f"{shown}{'&' if parsed.query else '?'}{extra}"
-
-
-def _redacted_options(options: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: REDACTED if _SECRET_KEY.search(key) else _nested(value)
-        for key, value in options.items()
-    }
-
-
-def _nested(value: Any) -> Any:
-    return _redacted_options(value) if isinstance(value, dict) else value

@@ -1,5 +1,6 @@
-"""GET /events: the events journal (device connects and disconnects, later alarms and audit),
-newest first."""
+"""GET /events: the events journal (device connects and disconnects, alarms, logins), newest
+first. Security events (logins, with the typed user name and the client's address) are for
+engineers and admins: viewers and operators see only `OPERATIONAL_EVENT_KINDS`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pstg.api.deps import Context
 from pstg.api.params import OpenTimeRange, open_time_range
 from pstg.api.routers import API_PREFIX
 from pstg.api.schemas import EventsOut
-from pstg.api.security import require
+from pstg.api.security import ViewerPrincipal, require
 from pstg.auth.roles import Role
+from pstg.model import OPERATIONAL_EVENT_KINDS
 from pstg.storage.rows import from_micros, to_micros
 from pstg.storage.schema import events
 
@@ -27,6 +29,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["events"], dependencies=[Depends(req
 @router.get("/events", response_model=EventsOut, summary="The events journal, newest first")
 def list_events(
     context: Context,
+    principal: ViewerPrincipal,
     span: Annotated[OpenTimeRange, Depends(open_time_range)],
     kind: Annotated[
         list[str] | None,
@@ -65,6 +68,8 @@ def list_events(
         query = query.where(events.c.ts < to_micros(span.end))
     if kind:
         query = query.where(events.c.kind.in_(kind))
+    if principal.role < Role.ENGINEER:
+        query = query.where(events.c.kind.in_(sorted(k.value for k in OPERATIONAL_EVENT_KINDS)))
     if source is not None:
         query = query.where(events.c.source == source)
     with context.engine.connect() as connection:

@@ -1,15 +1,19 @@
 """GET /health: is the service able to do its job? No token needed (load balancers, `pstg
 health`, uptime checks).
 
-200 when the database answers and at least one device is not down; 503 with the same body
-otherwise, so a plain HTTP check sees the failure. "degraded" (still 200) when some device is
-down or the writer is buffering to disk because its last database write failed.
+The status code and the body's `status` always agree:
+
+    ok        200  the database answers, no device is down, the writer writes
+    degraded  200  some (not all) devices are down, or the writer is buffering to disk
+                   because its last database write failed: the service still does its job
+    down      503  the database does not answer, or every enabled device is down
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Response
@@ -32,8 +36,9 @@ router = APIRouter(prefix=API_PREFIX, tags=["health"])
     "/health",
     response_model=HealthOut,
     summary="Health of the database, the devices and the writer",
-    responses={503: {"model": HealthOut, "description": "Database or every device down."}},
+    responses={503: {"model": HealthOut, "description": "`down`: the database or every device."}},
 )
+@router.head("/health", include_in_schema=False)
 async def health(context: Context, response: Response) -> HealthOut:
     database = await check_database(context.engine, context.station_id)
     stats = context.device_stats()
@@ -56,13 +61,14 @@ async def health(context: Context, response: Response) -> HealthOut:
     )
     down = [device for device in devices if device.status == LinkStatus.DOWN.value]
     all_down = bool(devices) and len(down) == len(devices)
+    status: Literal["ok", "degraded", "down"] = "ok"
     if not database.ok or all_down:
+        status = "down"
         response.status_code = 503
-    degraded = (
-        response.status_code == 503 or bool(down) or (writer is not None and not writer.database_up)
-    )
+    elif down or (writer is not None and not writer.database_up):
+        status = "degraded"
     return HealthOut(
-        status="degraded" if degraded else "ok",
+        status=status,
         station_id=context.config.station.id,
         database=database,
         devices=devices,
