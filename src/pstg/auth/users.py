@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.auth.passwords import check_password_rules, hash_password
 from pstg.auth.roles import Role
 from pstg.auth.tables import api_tokens, users
-from pstg.auth.tokens import new_api_token
+from pstg.auth.tokens import new_api_token, new_token_key
 from pstg.model import utc_now
 from pstg.storage.rows import from_micros, to_micros
 
@@ -83,9 +83,9 @@ def check_user_name(name: str) -> None:
         raise UserError(f"invalid user name {name!r}: use 1 to 64 letters, digits, '_', '.' or '-'")
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, name: str) -> None:
     try:
-        check_password_rules(password)
+        check_password_rules(password, name)
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
@@ -139,7 +139,7 @@ def add_user(
     matched exactly at login.
     """
     check_user_name(name)
-    _check_password(password)
+    _check_password(password, name)
     parsed = _role(role)
     password_hash = hash_password(password)
     now = to_micros(utc_now())
@@ -159,6 +159,7 @@ def add_user(
                     created_at=now,
                     updated_at=now,
                     failed_logins=0,
+                    token_key=new_token_key(),
                 )
             )
             return _user_info(_user_row(writing, name))
@@ -201,15 +202,18 @@ def update_user(
 ) -> UserInfo:
     """Change any of role, enabled and password at once (all or nothing).
 
-    A new password or enabling a user also clears the failed-login count, which ends a
-    lockout. The last enabled admin cannot be disabled or demoted: nobody could manage users
-    through the API afterwards (`pstg users` on the database still could).
+    A new password or enabling a user also clears the failed-login count; a new password
+    also gives the user a new token key, which ends every access token issued before it. The
+    last enabled admin cannot be disabled or demoted: nobody could manage users through the
+    API afterwards (`pstg users` on the database still could).
     """
     new_role = None if role is None else _role(role)
     values: dict[str, Any] = {}
     if password is not None:
-        _check_password(password)
+        _check_password(password, name)
         values["password_hash"] = hash_password(password)
+        # Access tokens carry the key: a new one ends every access token issued before.
+        values["token_key"] = new_token_key()
     with _transaction(engine, connection) as writing:
         row = _user_row(writing, name)
         if new_role is not None:
