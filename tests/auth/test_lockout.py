@@ -5,6 +5,7 @@ item 2)."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -140,7 +141,7 @@ class GatedHasher(PasswordHasher):
         self.checks = 0
         self._lock = threading.Lock()
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         with self._lock:
             self.checks += 1
         self.gate.wait(timeout=30)
