@@ -6,7 +6,7 @@ import itertools
 import resource
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Literal
 
 import httpx
@@ -64,7 +64,7 @@ class CountingHasher(PasswordHasher):
 
 
 @pytest.fixture
-def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
+def hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingHasher]:
     counting = CountingHasher()
     monkeypatch.setattr(passwords, "_hasher", counting)
     passwords.dummy_hash.cache_clear()
