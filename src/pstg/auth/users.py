@@ -69,6 +69,8 @@ class ApiTokenInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    role: Role | None = None
+    """The token's own role, which caps its user's; None: the user's role."""
 
     def status(self, now: datetime) -> Literal["active", "revoked", "expired"]:
         if self.revoked_at is not None:
@@ -268,6 +270,7 @@ def _token_info(row: Any) -> ApiTokenInfo:
         expires_at=_time(row.expires_at),
         revoked_at=_time(row.revoked_at),
         last_used_at=_time(row.last_used_at),
+        role=None if row.role is None else Role(row.role),
     )
 
 
@@ -277,9 +280,12 @@ def create_api_token(
     name: str,
     expires_at: datetime | None = None,
     *,
+    role: Role | str | None = None,
     connection: Connection | None = None,
 ) -> tuple[ApiTokenInfo, str]:
-    """A new API token acting as `username` (with that user's role at each use).
+    """A new API token acting as `username`: with that user's role at each use, or with
+    `role` when given, which must not be above the user's (and which the user's own role caps
+    at each use, should the user be demoted later). `expires_at` None: it does not expire.
 
     Returns the token's record and its plaintext, which is not stored and cannot be shown
     again.
@@ -293,14 +299,21 @@ def create_api_token(
             raise UserError("the expiry time needs a time zone")
         if expires_at <= now:
             raise UserError("the expiry time is in the past")
+    token_role = None if role is None else _role(role)
     plaintext, token_hash = new_api_token()
     with _transaction(engine, connection) as writing:
         user = _user_row(writing, username)
+        if token_role is not None and token_role > Role(user.role):
+            raise UserError(
+                f"a token of {user.name!r} cannot have the role {token_role.label}: "
+                f"{user.name!r} is {Role(user.role).label}"
+            )
         token_id = writing.execute(
             api_tokens.insert()
             .values(
                 user_id=user.id,
                 name=name,
+                role=None if token_role is None else int(token_role),
                 token_hash=token_hash,
                 created_at=to_micros(now),
                 expires_at=None if expires_at is None else to_micros(expires_at),
