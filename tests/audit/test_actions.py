@@ -48,7 +48,12 @@ def test_user_and_token_changes_are_recorded(engine: Engine) -> None:
             "token.create",
             f"token:{info.id}",
             None,
-            {"user": "ann", "name": "grafana", "expires_at": "2100-01-01T00:00:00+00:00"},
+            {
+                "user": "ann",
+                "name": "grafana",
+                "role": None,
+                "expires_at": "2100-01-01T00:00:00+00:00",
+            },
             "ok",
         ),
         (
