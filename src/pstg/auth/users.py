@@ -57,7 +57,8 @@ class UserInfo:
     created_at: datetime
     last_login_at: datetime | None
     failed_logins: int
-    """Consecutive failed logins since the last successful one (the lockout counts these)."""
+    """Failed logins since the last successful one, from anywhere (for information: the
+    throttle counts per name and address, pstg.auth.throttle)."""
 
 
 @dataclass(frozen=True)

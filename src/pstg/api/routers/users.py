@@ -49,7 +49,7 @@ class UserIn(BaseModel):
 class UserPatch(BaseModel):
     role: RoleName | None = None
     enabled: bool | None = Field(None, description="false: the user's tokens stop working at once.")
-    password: str | None = Field(None, description="A new password; ends a lockout.")
+    password: str | None = Field(None, description="A new password; ends the user's access tokens.")
 
 
 class ApiTokenOut(BaseModel):
