@@ -42,7 +42,10 @@ class UserOut(BaseModel):
 
 class UserIn(BaseModel):
     name: str = Field(description="1 to 64 letters, digits, '_', '.' or '-'.")
-    password: str = Field(description="At least 8 characters.")
+    password: str = Field(
+        description="8 to 1024 characters; not the name, not one character repeated, not a "
+        "common password."
+    )
     role: RoleName
 
 
