@@ -16,7 +16,7 @@ from typing import Any
 
 from pstg.auth import users
 from pstg.auth.roles import Role
-from pstg.auth.service import AuthService, Principal
+from pstg.auth.service import AuthService
 from pstg.auth.tables import api_tokens
 from pstg.model import Sample
 from pstg.storage.rows import to_micros
@@ -174,17 +174,12 @@ async def callers(api: Api) -> list[Caller]:
     found.append(Caller("garbage API token", bearer("pstg_" + "x" * 43), None))
     found.append(Caller("basic auth", {"Authorization": "Basic YWRtaW46cGFzcw=="}, None))
 
-    admin = users.get_user(api.engine, "admin")
     past = datetime.now(UTC) - timedelta(hours=1)
     stale_service = AuthService(api.engine, secret=SECRET, clock=lambda: past)
-    expired, _ = stale_service.issue_access_token(
-        Principal("admin", Role.ADMIN, admin.id, "password")
-    )
+    expired, _ = stale_service.issue_access_token(stale_service.login("admin", PASSWORD))
     found.append(Caller("expired access token", bearer(expired), None))
     other_secret = AuthService(api.engine, secret="another-secret-" + "y" * 40)
-    forged, _ = other_secret.issue_access_token(
-        Principal("admin", Role.ADMIN, admin.id, "password")
-    )
+    forged, _ = other_secret.issue_access_token(other_secret.login("admin", PASSWORD))
     found.append(Caller("token signed with another secret", bearer(forged), None))
 
     revoked_info, revoked = users.create_api_token(api.engine, "admin", "revoked")

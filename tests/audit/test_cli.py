@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -65,6 +66,10 @@ async def test_cli_changes_are_audited_as_the_os_user(engine: Engine, database_u
     assert refused.returncode == 1
 
     entries = list_entries(engine)
+    minted = entries[4].new_value
+    assert minted is not None
+    left = datetime.fromisoformat(minted["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=89) < left <= timedelta(days=90)
     me = getpass.getuser()
     assert {(e.actor, e.role, e.via, e.source) for e in entries} == {(me, None, "cli", "cli")}
     assert [(e.action, e.target, e.new_value, e.result) for e in entries] == [
@@ -72,7 +77,13 @@ async def test_cli_changes_are_audited_as_the_os_user(engine: Engine, database_u
         ("user.update", "user:ann", {"role": "operator"}, "ok"),
         ("user.update", "user:ann", {"enabled": False}, "ok"),
         ("user.update", "user:ann", {"password": "(changed)"}, "ok"),
-        ("token.create", "token:1", {"user": "ann", "name": "grafana", "expires_at": None}, "ok"),
+        (
+            "token.create",
+            "token:1",
+            # The default expiry (90 days), and no role of its own: the user's.
+            {"user": "ann", "name": "grafana", "role": None, "expires_at": minted["expires_at"]},
+            "ok",
+        ),
         ("token.revoke", "token:1", {"revoked_at": entries[5].new_value["revoked_at"]}, "ok"),
         ("user.update", "user:nobody", None, "failed"),
     ]

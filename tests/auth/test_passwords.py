@@ -5,7 +5,9 @@ from argon2 import PasswordHasher
 
 from pstg.auth.passwords import (
     MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
     check_password_rules,
+    common_passwords,
     dummy_hash,
     hash_password,
     needs_rehash,
@@ -45,4 +47,33 @@ def test_hashes_with_older_parameters_need_a_rehash() -> None:
 def test_password_rules(password: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_password_rules(password)
-    check_password_rules("12345678")
+    check_password_rules("pump 4 on")
+
+
+@pytest.mark.parametrize(
+    ("password", "username", "message"),
+    [
+        ("aaaaaaaaaaaa", None, "one character repeated"),
+        ("############", None, "one character repeated"),
+        ("password", None, "most common"),
+        ("Password123!", None, "most common"),
+        ("QWERTYUIOP", None, "most common"),
+        ("12345678", None, "most common"),
+        ("iloveyou", None, "most common"),
+        ("alice-the-admin", "alice", "user name"),
+        ("xxALICExx1", "Alice", "user name"),
+        ("ecila1234!", "alice", "user name"),
+        ("operator1", "operator", "user name"),
+    ],
+)
+def test_weak_passwords_are_refused(password: str, username: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_password_rules(password, username)
+
+
+def test_fine_passwords_pass() -> None:
+    check_password_rules("correct horse battery", "alice")
+    check_password_rules("wet well 3.2 m!", "ops")
+    check_password_rules("alice-the-admin", "al")  # names shorter than 3 are not searched
+    assert len(common_passwords()) > 150
+    assert all(len(p) >= MIN_PASSWORD_LENGTH for p in common_passwords())

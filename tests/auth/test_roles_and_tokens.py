@@ -47,6 +47,7 @@ def encode(**overrides: object) -> str:
         "secret": SECRET,
         "username": "ann",
         "user_id": 7,
+        "token_key": "0" * 32,
         "role": Role.OPERATOR,
         "issued_at": ISSUED,
         "lifetime": timedelta(minutes=15),

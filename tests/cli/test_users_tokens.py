@@ -162,7 +162,13 @@ async def test_api_tokens(engine: Engine, database_url: str) -> None:
     token = created.stdout.strip()
     assert created.stdout == token + "\n"  # only the token: TOKEN=$(pstg token create ...)
     assert token.startswith("pstg_")
-    assert "API token 1 'dashboards' for user 'grafana', expires never" in created.stderr
+    [first] = list_api_tokens(engine, "grafana")
+    assert first.expires_at is not None  # 90 days unless told otherwise (issue 10, item 22)
+    assert abs(first.expires_at - first.created_at - timedelta(days=90)) < timedelta(seconds=5)
+    assert (
+        "API token 1 'dashboards' for user 'grafana': role viewer (the user's, following it if "
+        f"it changes), expires {first.expires_at:%Y-%m-%d}"
+    ) in created.stderr
     assert "cannot be shown again" in created.stderr
     auth = AuthService(engine, secret=SECRET)
     assert auth.authenticate(token).username == "grafana"
@@ -175,20 +181,58 @@ async def test_api_tokens(engine: Engine, database_url: str) -> None:
 
     listed = await ok("token", "list", *db)
     assert token not in listed.stdout
-    rows = [line.split()[:4] for line in listed.stdout.splitlines()]
+    rows = [line.split()[:5] for line in listed.stdout.splitlines()]
     assert rows == [
-        ["id", "user", "name", "status"],
-        ["1", "grafana", "dashboards", "active"],
-        ["2", "grafana", "cron", "active"],
+        ["id", "user", "name", "role", "status"],
+        ["1", "grafana", "dashboards", "(user's)", "active"],
+        ["2", "grafana", "cron", "(user's)", "active"],
     ]
     revoked = await ok("token", "revoke", "1", *db)
     assert "API token 1 'dashboards' of 'grafana' revoked" in revoked.stderr
     listed = await ok("token", "list", "-u", "grafana", *db)
-    assert rows_of(listed)[1][:4] == ["1", "grafana", "dashboards", "revoked"]
+    assert rows_of(listed)[1][:5] == ["1", "grafana", "dashboards", "(user's)", "revoked"]
     with pytest.raises(AuthError, match="revoked"):
         auth.authenticate(token)
     bad = await run_pstg("token", "create", "grafana", "--name", "x", "--expires-days", "0", *db)
     assert bad.returncode == 2  # a usage error, from the option's own range check
+
+
+async def test_token_roles_and_expiry(engine: Engine, database_url: str) -> None:
+    """Issue 10, item 22: `pstg token create alice --name grafana` minted a never-expiring
+    token with alice's admin role, silently."""
+    db = ("--database", database_url)
+    add_user(engine, "alice", PASSWORD, Role.ADMIN)
+    add_user(engine, "bob", PASSWORD, Role.OPERATOR)
+    created = await ok(
+        "token", "create", "alice", "--name", "grafana", "--role", "viewer",
+        "--expires", "never", *db,
+    )  # fmt: skip
+    assert "API token 1 'grafana' for user 'alice': role viewer, never expires" in created.stderr
+    auth = AuthService(engine, secret=SECRET)
+    principal = auth.authenticate(created.stdout.strip())
+    assert (principal.username, principal.role) == ("alice", Role.VIEWER)
+
+    dated = await ok(
+        "token", "create", "alice", "-n", "report", "--expires", "2099-01-01T00:00Z", *db
+    )
+    assert "role admin (the user's, following it if it changes), expires 2099-01-01" in (
+        dated.stderr
+    )
+    short = await ok(
+        "token", "create", "bob", "-n", "probe", "--expires", "12h", "-r", "operator", *db
+    )
+    assert "'bob': role operator, expires" in short.stderr
+
+    assert "cannot have the role admin: 'bob' is operator" in await refused(
+        "token", "create", "bob", "--name", "x", "--role", "admin", *db
+    )
+    assert "in the past" in await refused(
+        "token", "create", "bob", "--name", "x", "--expires", "now-1h", *db, code=2
+    )
+    assert "--expires" in await refused(
+        "token", "create", "bob", "--name", "x", "--expires", "soon", *db, code=2
+    )
+    assert len(list_api_tokens(engine)) == 3
 
 
 async def read_until(stream: asyncio.StreamReader, text: bytes, seen: bytearray) -> None:

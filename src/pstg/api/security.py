@@ -2,7 +2,8 @@
 
 `require(Role.X)` is a dependency that answers 401 (with `WWW-Authenticate: Bearer`) when the
 request has no valid token, 403 when the caller's role is below X, and otherwise gives the
-routers the `Principal`. The `...Principal` aliases read better in signatures:
+routers the `Principal`. Refused tokens and roles are audited (pstg.api.refusals). The
+`...Principal` aliases read better in signatures:
 
     @router.get("/config")
     def config(principal: EngineerPrincipal) -> ...
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
+from pstg.api.refusals import authenticate, request_line, role_refused
 from pstg.audit import Actor
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthError, Principal
@@ -69,12 +71,14 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
             raise HTTPException(
                 401, "missing bearer token: send Authorization: Bearer <token>", CHALLENGE
             )
+        source, target = client_address(request), request_line(request)
         try:
             # A database read (and for API tokens now and then a write): not on the loop.
-            principal = await run_in_threadpool(context.auth.authenticate, token)
+            principal = await run_in_threadpool(authenticate, context, token, source, target)
         except AuthError as exc:
             raise auth_http_error(exc) from None
         if principal.role < role:
+            await run_in_threadpool(role_refused, context, principal, role, source, target)
             raise HTTPException(
                 403,
                 f"this needs the role {role.label} or higher; "

@@ -64,17 +64,24 @@ def update_user(
 
 
 def create_api_token(
-    engine: Engine, actor: Actor, username: str, name: str, expires_at: datetime | None = None
+    engine: Engine,
+    actor: Actor,
+    username: str,
+    name: str,
+    expires_at: datetime | None = None,
+    *,
+    role: Role | str | None = None,
 ) -> tuple[users.ApiTokenInfo, str]:
     """users.create_api_token, audited as token.create (without the token, of course)."""
 
     def change(connection: Connection) -> tuple[tuple[users.ApiTokenInfo, str], AuditEntry]:
         info, plaintext = users.create_api_token(
-            engine, username, name, expires_at, connection=connection
+            engine, username, name, expires_at, role=role, connection=connection
         )
         new = {
             "user": info.username,
             "name": info.name,
+            "role": None if info.role is None else info.role.label,
             "expires_at": None if info.expires_at is None else info.expires_at.isoformat(),
         }
         return (info, plaintext), AuditEntry(actor, "token.create", _token(info.id), new=new)

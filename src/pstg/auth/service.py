@@ -5,21 +5,25 @@ Each check reads the user's row now, so disabling a user, changing a role or rev
 token applies to the very next request, whatever tokens are in circulation. The service is
 synchronous (SQLAlchemy and argon2 block): the API calls it in a worker thread.
 
-Failed logins are counted per user name in the database (shared by every process). After
-`LOCKOUT_AFTER` consecutive failures, attempts within a lockout window are refused (429)
-without looking at the password; the window starts at 30 s and doubles with each further
-failure, up to 15 minutes. A successful login, a new password or re-enabling the user resets
-the count. The service never sleeps; the API delays each failed answer instead.
+Failed logins are throttled per (typed user name, client address) in the process
+(pstg.auth.throttle): the check and the count are one step, so a parallel burst gets no more
+checks than the limit. Every refused login looks the same from outside, whether the name
+exists or not: a name that does not exist still costs one password hash, a disabled user
+with the right password is refused like a wrong password (401, `BAD_LOGIN`), and a
+throttled pair gets 429 (`THROTTLED`, with Retry-After) whatever the name. The service never
+sleeps; the API answers every refused login at the same delay.
 
 Every login attempt is audited (pstg.audit, action `login`): a success in the transaction
-that records it on the user, a refusal as `denied` with the reason.
+that records it on the user, a refusal as `denied` with the reason, through the rate limit
+of pstg.audit.refusals (like refused tokens, kind `token`).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -27,10 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pstg.audit import Actor, AuditEntry, Result, record
+from pstg.audit.refusals import RefusalAudit
 from pstg.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from pstg.auth.roles import Role
 from pstg.auth.secret import check_secret
 from pstg.auth.tables import api_tokens, users
+from pstg.auth.throttle import LoginThrottle, lockout_window, throttle_key
 from pstg.auth.tokens import (
     InvalidToken,
     decode_access_token,
@@ -43,14 +49,14 @@ from pstg.model import EventKind, utc_now
 from pstg.storage.rows import from_micros, to_micros
 from pstg.storage.schema import events as events_table
 
+__all__ = ["AuthError", "AuthService", "Principal", "lockout_window"]
+
 logger = logging.getLogger(__name__)
 
-LOCKOUT_AFTER = 5
-LOCKOUT_FIRST = timedelta(seconds=30)
-LOCKOUT_MAX = timedelta(minutes=15)
 LAST_USED_EVERY = timedelta(seconds=60)
 """An API token's `last_used_at` is written at most this often: not one write per request."""
 BAD_LOGIN = "invalid user name or password"
+THROTTLED = "too many failed logins for this user name from this address: try again in {} s"
 
 
 @dataclass(frozen=True)
@@ -63,26 +69,29 @@ class Principal:
     via: Literal["password", "access_token", "api_token"]
     token_id: int | None = None
     """The API token's id when `via` is "api_token"."""
+    token_key: str | None = field(default=None, repr=False)
+    """The user's token key, for issuing an access token after a password login."""
 
 
 class AuthError(Exception):
     """A refused login or token: `status` is the HTTP status the API answers with (401 not
-    authenticated, 403 not allowed, 429 locked out) and `message` says why."""
+    authenticated, 403 not allowed, 429 throttled) and `message` says why."""
 
-    def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        username: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
-        """For 429: seconds until the lockout ends."""
-
-
-def lockout_window(failed_logins: int) -> timedelta | None:
-    """How long after the last failure a user with this many consecutive failures is locked."""
-    if failed_logins < LOCKOUT_AFTER:
-        return None
-    doublings = min(failed_logins - LOCKOUT_AFTER, 10)  # 30 s * 2**5 passes 15 min already
-    return min(LOCKOUT_FIRST * (1 << doublings), LOCKOUT_MAX)
+        """For 429: seconds until the throttle lets the next attempt be checked."""
+        self.username = username
+        """For a refused token: the user it names, when it names one (for the audit)."""
 
 
 class AuthService:
@@ -103,60 +112,69 @@ class AuthService:
         self._secret = secret
         self.access_lifetime = timedelta(minutes=access_minutes)
         self.clock = clock
+        self.throttle = LoginThrottle()
+        self.refusals = RefusalAudit(engine)
+        """Refused logins, tokens, roles and actions in the audit log, rate-limited."""
 
     def login(self, username: str, password: str, *, source: str = "unknown") -> Principal:
-        """The user whose name and password these are; AuthError(401) or, locked, (429).
+        """The user whose name and password these are; AuthError(401) for any refusal, or
+        (429) when the name is throttled from this address.
 
-        `source` is the client's address, for the audit log."""
+        `source` is the client's address (the throttle's key with the name, and the audit's)."""
         now = self.clock()
-        row = None
-        if USER_NAME.fullmatch(username) is not None:  # else no such user can exist
-            with self.engine.connect() as connection:
-                row = connection.execute(
-                    sa.select(users).where(users.c.name == username)
-                ).one_or_none()
-        if row is None:
-            verify_password(dummy_hash(), password)  # as slow as a wrong password
-            self._audit_login(username, None, source, now, "denied", "no such user")
-            raise AuthError(401, BAD_LOGIN)
-        role = Role(row.role).label
-        window = lockout_window(row.failed_logins)
-        if window is not None and row.last_failed_at is not None:
-            remaining = from_micros(row.last_failed_at) + window - now
-            if remaining > timedelta(0):
-                seconds = max(1, int(remaining.total_seconds() + 0.999))
-                detail = f"locked after {row.failed_logins} failed logins"
+        key = throttle_key(username, source)
+        refused = self.throttle.begin(key, now)
+        if refused is not None:
+            detail = f"throttled after {refused.failures} failed logins from this address"
+            self._audit_login(username, None, source, now, "denied", detail)
+            message = THROTTLED.format(refused.retry_after)
+            raise AuthError(429, message, retry_after=refused.retry_after)
+        settled = False
+        try:
+            row = None
+            if USER_NAME.fullmatch(username) is not None:  # else no such user can exist
+                with self.engine.connect() as connection:
+                    row = connection.execute(
+                        sa.select(users).where(users.c.name == username)
+                    ).one_or_none()
+            if row is None:
+                verify_password(dummy_hash(), password)  # as slow as a wrong password
+                self.throttle.failed(key, now)
+                settled = True
+                self._audit_login(username, None, source, now, "denied", "no such user")
+                raise AuthError(401, BAD_LOGIN)
+            role = Role(row.role).label
+            matches = verify_password(row.password_hash, password)
+            if not matches or not row.enabled:
+                self.throttle.failed(key, now)
+                settled = True
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        users.update()
+                        .where(users.c.id == row.id)
+                        .values(
+                            failed_logins=users.c.failed_logins + 1, last_failed_at=to_micros(now)
+                        )
+                    )
+                detail = "wrong password" if not matches else "the user is disabled"
                 self._audit_login(row.name, role, source, now, "denied", detail)
-                raise AuthError(
-                    429,
-                    f"too many failed logins for {username!r}: try again in {seconds} s",
-                    retry_after=seconds,
-                )
-        if not verify_password(row.password_hash, password):
+                raise AuthError(401, BAD_LOGIN)
+            values: dict[str, Any] = {
+                "last_login_at": to_micros(now),
+                "failed_logins": 0,
+                "last_failed_at": None,
+            }
+            if needs_rehash(row.password_hash):
+                values["password_hash"] = hash_password(password)
             with self.engine.begin() as connection:
-                connection.execute(
-                    users.update()
-                    .where(users.c.id == row.id)
-                    .values(failed_logins=users.c.failed_logins + 1, last_failed_at=to_micros(now))
-                )
-                self._audit_login(
-                    row.name, role, source, now, "denied", "wrong password", connection
-                )
-            raise AuthError(401, BAD_LOGIN)
-        if not row.enabled:
-            self._audit_login(row.name, role, source, now, "denied", "the user is disabled")
-            raise AuthError(401, f"user {username!r} is disabled")
-        values: dict[str, Any] = {
-            "last_login_at": to_micros(now),
-            "failed_logins": 0,
-            "last_failed_at": None,
-        }
-        if needs_rehash(row.password_hash):
-            values["password_hash"] = hash_password(password)
-        with self.engine.begin() as connection:
-            connection.execute(users.update().where(users.c.id == row.id).values(**values))
-            self._audit_login(row.name, role, source, now, "ok", "", connection)
-        return Principal(row.name, Role(row.role), row.id, "password")
+                connection.execute(users.update().where(users.c.id == row.id).values(**values))
+                self._audit_login(row.name, role, source, now, "ok", "", connection)
+            self.throttle.succeeded(key)
+            settled = True
+            return Principal(row.name, Role(row.role), row.id, "password", token_key=row.token_key)
+        finally:
+            if not settled:
+                self.throttle.abandon(key)
 
     def _audit_login(
         self,
@@ -168,7 +186,8 @@ class AuthService:
         detail: str,
         connection: Connection | None = None,
     ) -> None:
-        """Record a login attempt, in `connection`'s transaction or in one of its own."""
+        """Record a login attempt: a success in `connection`'s transaction, a refusal through
+        the refusal rate limit (with its events-journal row, or neither)."""
         entry = AuditEntry(
             Actor(username, role, "password", source),
             "login",
@@ -176,16 +195,21 @@ class AuthService:
             result=result,
             detail=detail,
         )
-        if connection is not None:
+        if result == "ok" and connection is not None:
             self._record_login(connection, entry, now)
             return
-        with self.engine.begin() as own:
-            self._record_login(own, entry, now)
+        self.refusals.record(
+            "login", entry, now=now, also=lambda own: self._login_event(own, entry, now)
+        )
 
-    @staticmethod
-    def _record_login(connection: Connection, entry: AuditEntry, now: datetime) -> None:
+    @classmethod
+    def _record_login(cls, connection: Connection, entry: AuditEntry, now: datetime) -> None:
         """The audit row, and the same attempt in the events journal."""
         record(connection, entry, now=now)
+        cls._login_event(connection, entry, now)
+
+    @staticmethod
+    def _login_event(connection: Connection, entry: AuditEntry, now: datetime) -> None:
         succeeded = entry.result == "ok"
         kind = EventKind.LOGIN_SUCCEEDED if succeeded else EventKind.LOGIN_FAILED
         message = f"login from {entry.actor.source}" + ("" if succeeded else f": {entry.detail}")
@@ -199,11 +223,15 @@ class AuthService:
         )  # fmt: skip
 
     def issue_access_token(self, principal: Principal) -> tuple[str, int]:
-        """A signed access token for `principal` and its lifetime in seconds."""
+        """A signed access token for `principal` (of a password login) and its lifetime in
+        seconds."""
+        if principal.token_key is None:
+            raise ValueError("access tokens are issued after a password login only")
         token = encode_access_token(
             secret=self._secret,
             username=principal.username,
             user_id=principal.user_id,
+            token_key=principal.token_key,
             role=principal.role,
             issued_at=self.clock(),
             lifetime=self.access_lifetime,
@@ -212,7 +240,8 @@ class AuthService:
 
     def authenticate(self, bearer: str) -> Principal:
         """The caller a bearer token (access or API token) stands for; AuthError(401) when it
-        is unknown, expired, revoked, or its user is gone or disabled."""
+        is unknown, expired, revoked, ended by a new password, or its user is gone or
+        disabled."""
         if not bearer:
             raise AuthError(401, "missing bearer token")
         if is_api_token(bearer):
@@ -221,20 +250,27 @@ class AuthService:
             claims = decode_access_token(bearer, secret=self._secret)
         except InvalidToken:
             raise AuthError(401, "invalid access token") from None
+        name = claims.username
         if claims.expires_at <= self.clock():
-            raise AuthError(401, "access token expired: log in again")
+            raise AuthError(401, "access token expired: log in again", username=name)
         if not 1 <= claims.user_id <= MAX_ID:
-            raise AuthError(401, "invalid access token")
+            raise AuthError(401, "invalid access token", username=name)
         with self.engine.connect() as connection:
             row = connection.execute(
-                sa.select(users.c.name, users.c.role, users.c.enabled).where(
+                sa.select(users.c.name, users.c.role, users.c.enabled, users.c.token_key).where(
                     users.c.id == claims.user_id
                 )
             ).one_or_none()
-        if row is None or row.name != claims.username:
-            raise AuthError(401, f"user {claims.username!r} no longer exists")
+        if row is None or row.name != name or row.token_key is None:
+            raise AuthError(401, f"user {name!r} no longer exists", username=name)
+        if not hmac.compare_digest(row.token_key.encode(), claims.token_key.encode()):
+            # A new password since (or a user made anew under an old id and name).
+            raise AuthError(
+                401, "access token no longer valid (the password changed): log in again",
+                username=name,
+            )  # fmt: skip
         if not row.enabled:
-            raise AuthError(401, f"user {row.name!r} is disabled")
+            raise AuthError(401, f"user {row.name!r} is disabled", username=name)
         return Principal(row.name, Role(row.role), claims.user_id, "access_token")
 
     def _api_token(self, bearer: str) -> Principal:
@@ -246,6 +282,7 @@ class AuthService:
                     api_tokens.c.expires_at,
                     api_tokens.c.revoked_at,
                     api_tokens.c.last_used_at,
+                    api_tokens.c.role.label("token_role"),
                     users.c.id.label("user_id"),
                     users.c.name.label("username"),
                     users.c.role,
@@ -256,15 +293,20 @@ class AuthService:
             ).one_or_none()
         if row is None:
             raise AuthError(401, "unknown API token")
+        name = row.username
         if row.revoked_at is not None:
-            raise AuthError(401, f"API token {row.id} has been revoked")
+            raise AuthError(401, f"API token {row.id} has been revoked", username=name)
         if row.expires_at is not None and from_micros(row.expires_at) <= now:
-            raise AuthError(401, f"API token {row.id} has expired")
+            raise AuthError(401, f"API token {row.id} has expired", username=name)
         if not row.enabled:
-            raise AuthError(401, f"user {row.username!r} is disabled")
+            raise AuthError(401, f"user {name!r} is disabled", username=name)
         if row.last_used_at is None or now - from_micros(row.last_used_at) >= LAST_USED_EVERY:
             self._touch(row.id, now)
-        return Principal(row.username, Role(row.role), row.user_id, "api_token", row.id)
+        # A token's own role caps its user's (who may have been demoted since).
+        role = Role(row.role)
+        if row.token_role is not None:
+            role = min(role, Role(row.token_role))
+        return Principal(name, role, row.user_id, "api_token", row.id)
 
     def _touch(self, token_id: int, now: datetime) -> None:
         try:

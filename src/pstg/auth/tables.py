@@ -4,8 +4,10 @@ They live on `pstg.storage.schema.metadata` so the schema test compares them wit
 database too. Times are BIGINT microseconds since the Unix epoch, UTC (pstg.storage.rows).
 
 - `users`: a name, an argon2 password hash, a role (pstg.auth.roles.Role's number), an
-  enabled flag, and the failed-login counter behind the lockout.
-- `api_tokens`: long-lived tokens for machines, stored only as the SHA-256 of the token.
+  enabled flag, the count of failed logins since the last success, and the token key that
+  every access token of the user carries (migration 0009; new with each new password).
+- `api_tokens`: long-lived tokens for machines, stored only as the SHA-256 of the token, with
+  an optional role (migration 0009) that caps the owner's: NULL acts with the owner's role.
 - `settings`: small key/value pairs shared by every process on the database (the JWT secret).
 """
 
@@ -28,6 +30,8 @@ users = sa.Table(
     sa.Column("last_login_at", sa.BigInteger, nullable=True),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_failed_at", sa.BigInteger, nullable=True),
+    # Nullable only for the migration's sake: every user gets one (0009 fills the old rows).
+    sa.Column("token_key", sa.String(32), nullable=True),
 )
 
 api_tokens = sa.Table(
@@ -41,6 +45,7 @@ api_tokens = sa.Table(
     sa.Column("expires_at", sa.BigInteger, nullable=True),
     sa.Column("revoked_at", sa.BigInteger, nullable=True),
     sa.Column("last_used_at", sa.BigInteger, nullable=True),
+    sa.Column("role", sa.SmallInteger, nullable=True),
     sa.Index("ix_api_tokens_user_id", "user_id"),
 )
 

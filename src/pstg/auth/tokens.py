@@ -1,7 +1,9 @@
 """The two kinds of bearer token, as pure functions (no database, no clock of their own).
 
 - Access tokens: JWTs (HS256) that the password login issues, short-lived. Claims: `sub` (user
-  name), `uid` (user id), `role` (at issue time; the service re-reads the current one), `iat`,
+  name), `uid` (user id), `key` (the user's token key at issue time: random per user, new with
+  each new password, so a password change or a user created anew under an old id or name
+  ends the old tokens), `role` (at issue time; the service re-reads the current one), `iat`,
   `exp` (NumericDate seconds) and `jti` (a random id).
 - API tokens: `pstg_` + 43 random URL-safe characters (256 bits), for machines. The database
   keeps only their SHA-256, so a stolen database does not hand out working tokens.
@@ -21,7 +23,7 @@ from pstg.auth.roles import Role
 
 ALGORITHM = "HS256"
 API_TOKEN_PREFIX = "pstg_"
-_CLAIMS = ("sub", "uid", "role", "iat", "exp", "jti")
+_CLAIMS = ("sub", "uid", "key", "role", "iat", "exp", "jti")
 
 
 class InvalidToken(ValueError):
@@ -32,6 +34,7 @@ class InvalidToken(ValueError):
 class AccessClaims:
     username: str
     user_id: int
+    token_key: str
     role: Role
     issued_at: datetime
     expires_at: datetime
@@ -43,6 +46,7 @@ def encode_access_token(
     secret: str,
     username: str,
     user_id: int,
+    token_key: str,
     role: Role,
     issued_at: datetime,
     lifetime: timedelta,
@@ -52,6 +56,7 @@ def encode_access_token(
     claims = {
         "sub": username,
         "uid": user_id,
+        "key": token_key,
         "role": role.label,
         "iat": issued,
         "exp": issued + int(lifetime.total_seconds()),
@@ -80,10 +85,11 @@ def decode_access_token(token: str, *, secret: str) -> AccessClaims:
         )
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(f"not a valid access token: {exc}") from None
-    sub, uid, role, iat, exp, jti = (claims[name] for name in _CLAIMS)
+    sub, uid, key, role, iat, exp, jti = (claims[name] for name in _CLAIMS)
     if not (
         isinstance(sub, str)
         and _is_int(uid)
+        and isinstance(key, str)
         and isinstance(role, str)
         and _is_int(iat)
         and _is_int(exp)
@@ -96,11 +102,16 @@ def decode_access_token(token: str, *, secret: str) -> AccessClaims:
         expires_at = datetime.fromtimestamp(exp, UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise InvalidToken(f"not a valid access token: {exc}") from None
-    return AccessClaims(sub, uid, parsed_role, issued_at, expires_at, jti)
+    return AccessClaims(sub, uid, key, parsed_role, issued_at, expires_at, jti)
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def new_token_key() -> str:
+    """A user's token key: 128 random bits as 32 hex digits."""
+    return secrets.token_hex(16)
 
 
 def new_api_token() -> tuple[str, str]:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.auth.passwords import check_password_rules, hash_password
 from pstg.auth.roles import Role
 from pstg.auth.tables import api_tokens, users
-from pstg.auth.tokens import new_api_token
+from pstg.auth.tokens import new_api_token, new_token_key
 from pstg.model import utc_now
 from pstg.storage.rows import from_micros, to_micros
 
@@ -57,7 +57,8 @@ class UserInfo:
     created_at: datetime
     last_login_at: datetime | None
     failed_logins: int
-    """Consecutive failed logins since the last successful one (the lockout counts these)."""
+    """Failed logins since the last successful one, from anywhere (for information: the
+    throttle counts per name and address, pstg.auth.throttle)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class ApiTokenInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    role: Role | None = None
+    """The token's own role, which caps its user's; None: the user's role."""
 
     def status(self, now: datetime) -> Literal["active", "revoked", "expired"]:
         if self.revoked_at is not None:
@@ -83,9 +86,9 @@ def check_user_name(name: str) -> None:
         raise UserError(f"invalid user name {name!r}: use 1 to 64 letters, digits, '_', '.' or '-'")
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, name: str) -> None:
     try:
-        check_password_rules(password)
+        check_password_rules(password, name)
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
@@ -139,7 +142,7 @@ def add_user(
     matched exactly at login.
     """
     check_user_name(name)
-    _check_password(password)
+    _check_password(password, name)
     parsed = _role(role)
     password_hash = hash_password(password)
     now = to_micros(utc_now())
@@ -159,6 +162,7 @@ def add_user(
                     created_at=now,
                     updated_at=now,
                     failed_logins=0,
+                    token_key=new_token_key(),
                 )
             )
             return _user_info(_user_row(writing, name))
@@ -201,15 +205,18 @@ def update_user(
 ) -> UserInfo:
     """Change any of role, enabled and password at once (all or nothing).
 
-    A new password or enabling a user also clears the failed-login count, which ends a
-    lockout. The last enabled admin cannot be disabled or demoted: nobody could manage users
-    through the API afterwards (`pstg users` on the database still could).
+    A new password or enabling a user also clears the failed-login count; a new password
+    also gives the user a new token key, which ends every access token issued before it. The
+    last enabled admin cannot be disabled or demoted: nobody could manage users through the
+    API afterwards (`pstg users` on the database still could).
     """
     new_role = None if role is None else _role(role)
     values: dict[str, Any] = {}
     if password is not None:
-        _check_password(password)
+        _check_password(password, name)
         values["password_hash"] = hash_password(password)
+        # Access tokens carry the key: a new one ends every access token issued before.
+        values["token_key"] = new_token_key()
     with _transaction(engine, connection) as writing:
         row = _user_row(writing, name)
         if new_role is not None:
@@ -264,6 +271,7 @@ def _token_info(row: Any) -> ApiTokenInfo:
         expires_at=_time(row.expires_at),
         revoked_at=_time(row.revoked_at),
         last_used_at=_time(row.last_used_at),
+        role=None if row.role is None else Role(row.role),
     )
 
 
@@ -273,9 +281,12 @@ def create_api_token(
     name: str,
     expires_at: datetime | None = None,
     *,
+    role: Role | str | None = None,
     connection: Connection | None = None,
 ) -> tuple[ApiTokenInfo, str]:
-    """A new API token acting as `username` (with that user's role at each use).
+    """A new API token acting as `username`: with that user's role at each use, or with
+    `role` when given, which must not be above the user's (and which the user's own role caps
+    at each use, should the user be demoted later). `expires_at` None: it does not expire.
 
     Returns the token's record and its plaintext, which is not stored and cannot be shown
     again.
@@ -289,14 +300,21 @@ def create_api_token(
             raise UserError("the expiry time needs a time zone")
         if expires_at <= now:
             raise UserError("the expiry time is in the past")
+    token_role = None if role is None else _role(role)
     plaintext, token_hash = new_api_token()
     with _transaction(engine, connection) as writing:
         user = _user_row(writing, username)
+        if token_role is not None and token_role > Role(user.role):
+            raise UserError(
+                f"a token of {user.name!r} cannot have the role {token_role.label}: "
+                f"{user.name!r} is {Role(user.role).label}"
+            )
         token_id = writing.execute(
             api_tokens.insert()
             .values(
                 user_id=user.id,
                 name=name,
+                role=None if token_role is None else int(token_role),
                 token_hash=token_hash,
                 created_at=to_micros(now),
                 expires_at=None if expires_at is None else to_micros(expires_at),

@@ -87,7 +87,7 @@ def new_password(given: str | None, name: str) -> str:
     for _ in range(PROMPT_ATTEMPTS):
         first: str = typer.prompt(f"Password for {name}", hide_input=True, err=True)
         try:
-            check_password_rules(first)
+            check_password_rules(first, name)
         except ValueError as exc:
             stderr.print(f"{exc}; try again", markup=False)
             continue
@@ -165,7 +165,8 @@ def passwd(
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Set a user's password (this also ends a lockout after failed logins)."""
+    """Set a user's password; the user's access tokens stop working at once (the password
+    must not be one character repeated, contain the name, or be a common one)."""
     from pstg.audit import cli_actor
     from pstg.auth.admin import update_user
     from pstg.auth.users import get_user
@@ -193,7 +194,7 @@ def disable(
 def enable(
     name: NameArgument, config: ConfigOption = None, database: DatabaseOption = None
 ) -> None:
-    """Enable a user again (and end a lockout after failed logins)."""
+    """Enable a user again."""
     from pstg.audit import cli_actor
     from pstg.auth.admin import update_user
 

@@ -259,6 +259,7 @@ class Gateway:
         api, self._api = self._api, None
         if api is not None:
             await api.stop()
+            await self._flush_refusals()
         source, self.source = self.source, None
         if source is not None:
             await source.stop()
@@ -272,6 +273,16 @@ class Gateway:
         elif self.storage is not None:
             await self.storage.close()
         self._release()
+
+    async def _flush_refusals(self) -> None:
+        """Write the audit summaries of refusals the rate limit held back ("N more refused"),
+        so a flood just before the stop is on record."""
+        if self.context is None:
+            return
+        try:
+            await asyncio.to_thread(self.context.auth.refusals.flush)
+        except Exception as exc:  # the stop goes on: samples matter more than a summary
+            log.warning("refusal summaries not audited at stop: %s", exc)
 
     def _release(self) -> None:
         sock, self._socket = self._socket, None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from pstg.alarms.engine import ActionRefused, Alarm, Transition, UnknownAlarm
 from pstg.api.deps import Context
 from pstg.api.params import TimeRange, time_range
+from pstg.api.refusals import action_refused
 from pstg.api.routers import API_PREFIX
 from pstg.api.security import actor_of, require
 from pstg.auth.roles import Role
@@ -211,14 +212,12 @@ def _act(
     from pstg.alarms.service import ActionFailed
 
     service = _service(context)
+    actor = actor_of(principal, request)
     try:
-        transition: Transition = service.act(
-            action, alarm_id, actor_of(principal, request), comment or None, duration
-        )
-    except UnknownAlarm as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ActionRefused as exc:
-        raise HTTPException(409, str(exc)) from None
+        transition: Transition = service.act(action, alarm_id, actor, comment or None, duration)
+    except (UnknownAlarm, ActionRefused) as exc:
+        action_refused(context, actor, f"alarm.{action}", f"alarm:{alarm_id}", str(exc))
+        raise HTTPException(404 if isinstance(exc, UnknownAlarm) else 409, str(exc)) from None
     except ActionFailed as exc:
         raise HTTPException(503, str(exc)) from None
     return TransitionOut(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -12,12 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
+from pstg.api.login_gate import login_gate
 from pstg.api.security import ViewerPrincipal, auth_http_error, client_address
 from pstg.auth.roles import RoleName
 from pstg.auth.service import AuthError
 
 FAILED_LOGIN_DELAY_S = 0.5
-"""Every refused login answers this much later: guessing passwords gets slow."""
+"""Every refused login answers this long after it came (or later, when checking it took
+longer): guessing passwords gets slow, and the time does not tell why it was refused."""
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -39,8 +42,9 @@ class PrincipalOut(BaseModel):
     "/token",
     response_model=AccessTokenOut,
     responses={
-        401: {"description": "Wrong user name or password, or a disabled user."},
-        429: {"description": "Locked after repeated failures; see Retry-After."},
+        401: {"description": "Wrong user name or password, no such user, or a disabled user."},
+        429: {"description": "Too many failed logins for this name from this address."},
+        503: {"description": "Too many logins at once; see Retry-After."},
     },
 )
 async def issue_token(
@@ -49,13 +53,15 @@ async def issue_token(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> AccessTokenOut:
     """Log in with a user name and password (form fields) for a short-lived access token."""
+    arrived = time.monotonic()
     try:
-        # argon2 takes tens of milliseconds of CPU on purpose: not on the event loop.
-        principal = await run_in_threadpool(
-            context.auth.login, form.username, form.password, source=client_address(request)
-        )
+        async with login_gate(request.app).slot():
+            # argon2 takes tens of milliseconds of CPU on purpose: not on the event loop.
+            principal = await run_in_threadpool(
+                context.auth.login, form.username, form.password, source=client_address(request)
+            )
     except AuthError as exc:
-        await asyncio.sleep(FAILED_LOGIN_DELAY_S)
+        await asyncio.sleep(max(0.0, arrived + FAILED_LOGIN_DELAY_S - time.monotonic()))
         raise auth_http_error(exc) from None
     token, seconds = context.auth.issue_access_token(principal)
     return AccessTokenOut(access_token=token, expires_in=seconds)

@@ -19,6 +19,7 @@ from pstg.model import utc_now
 router = APIRouter(prefix="/api/v1", tags=["users"], dependencies=[Depends(require(Role.ADMIN))])
 Context = Annotated[ApiContext, Depends(get_context)]
 MAX_TOKEN_DAYS = 3650
+DEFAULT_TOKEN_DAYS = 90
 
 
 def _acting_admin(request: Request, principal: AdminPrincipal) -> Actor:
@@ -41,14 +42,17 @@ class UserOut(BaseModel):
 
 class UserIn(BaseModel):
     name: str = Field(description="1 to 64 letters, digits, '_', '.' or '-'.")
-    password: str = Field(description="At least 8 characters.")
+    password: str = Field(
+        description="8 to 1024 characters; not the name, not one character repeated, not a "
+        "common password."
+    )
     role: RoleName
 
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
     enabled: bool | None = Field(None, description="false: the user's tokens stop working at once.")
-    password: str | None = Field(None, description="A new password; ends a lockout.")
+    password: str | None = Field(None, description="A new password; ends the user's access tokens.")
 
 
 class ApiTokenOut(BaseModel):
@@ -60,6 +64,9 @@ class ApiTokenOut(BaseModel):
     revoked_at: datetime | None
     last_used_at: datetime | None = Field(description="Recorded to the minute.")
     status: Literal["active", "revoked", "expired"]
+    role: RoleName | None = Field(
+        description="The token's own role (capped by its user's); null: the user's role."
+    )
 
 
 class NewApiTokenOut(ApiTokenOut):
@@ -69,8 +76,14 @@ class NewApiTokenOut(ApiTokenOut):
 class ApiTokenIn(BaseModel):
     username: str
     name: str = Field(description="What the token is for, e.g. grafana.")
+    role: RoleName | None = Field(
+        None, description="At most the user's role (e.g. viewer for Grafana); null: the user's."
+    )
     expires_in_days: int | None = Field(
-        None, ge=1, le=MAX_TOKEN_DAYS, description="Null: the token does not expire."
+        DEFAULT_TOKEN_DAYS,
+        ge=1,
+        le=MAX_TOKEN_DAYS,
+        description=f"Default {DEFAULT_TOKEN_DAYS}; null: the token does not expire.",
     )
 
 
@@ -96,6 +109,7 @@ def _token_fields(token: users.ApiTokenInfo) -> dict[str, object]:
         "revoked_at": token.revoked_at,
         "last_used_at": token.last_used_at,
         "status": token.status(utc_now()),
+        "role": None if token.role is None else token.role.label,
     }
 
 
@@ -172,7 +186,7 @@ def create_token(body: ApiTokenIn, context: Context, actor: AdminActor) -> NewAp
         expires_at = utc_now() + timedelta(days=body.expires_in_days)
     try:
         info, plaintext = admin.create_api_token(
-            context.engine, actor, body.username, body.name, expires_at
+            context.engine, actor, body.username, body.name, expires_at, role=body.role
         )
     except users.UserError as exc:
         raise _refused(exc) from None
