@@ -46,8 +46,8 @@ from pstg.auth.tokens import (
 )
 from pstg.auth.users import MAX_ID, USER_NAME
 from pstg.model import EventKind, utc_now
+from pstg.storage import events as journal_events
 from pstg.storage.rows import from_micros, to_micros
-from pstg.storage.schema import events as events_table
 
 __all__ = ["AuthError", "AuthService", "Principal", "lockout_window"]
 
@@ -215,11 +215,14 @@ class AuthService:
         message = f"login from {entry.actor.source}" + ("" if succeeded else f": {entry.detail}")
         # A guessed name may hold anything, even NUL, which PostgreSQL text cannot store.
         name = entry.actor.name.replace("\x00", "\\x00")[:128]
-        connection.execute(
-            sa.insert(events_table).values(
-                ts=to_micros(now), station_id=None, kind=kind.value, source=name,
-                message=message, attributes={"source": entry.actor.source},
-            )
+        journal_events.insert_events(
+            connection,
+            [
+                journal_events.row(
+                    ts=to_micros(now), station_id=None, kind=kind.value, source=name,
+                    message=message, attributes={"source": entry.actor.source},
+                )
+            ],
         )  # fmt: skip
 
     def issue_access_token(self, principal: Principal) -> tuple[str, int]:
