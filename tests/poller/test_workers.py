@@ -13,6 +13,7 @@ from pstg.errors import NotFound, Unavailable
 from pstg.model import Event, RegisterTable
 from pstg.poller.workers import (
     AUTO_SINGLE_PROCESS_BELOW,
+    CHANNEL_MARGIN,
     WorkerPool,
     plan_workers,
     values_per_second,
@@ -176,11 +177,21 @@ async def test_a_write_travels_to_the_worker_of_its_device_and_back():
             with pytest.raises(NotFound, match=r"other\.t0"):
                 await pool.write_tag("other.t0", 1)
 
+            # A worker that does not answer: failed after the time limit and the channel's margin.
+            (pid,) = pool.pids
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                silent = await pool.write_tag("setpoint", 12.0, time_limit=0.2)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            assert silent.status is WriteStatus.FAILED
+            assert f"did not answer within {0.2 + CHANNEL_MARGIN:g}s" in silent.message
+            await wait_until(lambda: server.request_count(1, 16) == 2)  # its late write
+
             # A worker that dies with a write pending: failed, at once, not at the time limit.
             server.response_delay = 30.0
             pending = asyncio.create_task(pool.write_tag("setpoint", 13.0, time_limit=60.0))
-            await wait_until(lambda: server.request_count(1, 16) == 2)
-            (pid,) = pool.pids
+            await wait_until(lambda: server.request_count(1, 16) == 3)
             os.kill(pid, signal.SIGKILL)
             dead = await pending
             assert dead.status is WriteStatus.FAILED
