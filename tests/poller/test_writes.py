@@ -113,6 +113,8 @@ async def test_tags_that_are_not_writable_unknown_or_given_a_wrong_value_are_ref
             await poller.write_tag("setpoint", "high")
         with pytest.raises(Invalid, match="remote_run"):
             await poller.write_tag("remote_run", 2)
+        with pytest.raises(Invalid, match="does not fit uint16"):
+            await poller.write_tag("speed", 10_000)  # 100000 raw
 
         assert write_requests(server) == {5: 0, 6: 0, 15: 0, 16: 0}
 
