@@ -26,6 +26,7 @@ from pstg.codec import CodecError, TagCodec, compile_tag
 from pstg.config.models import DeviceConfig, TagConfig
 from pstg.drivers.base import Driver
 from pstg.drivers.errors import DeviceException, DriverError, FailureKind
+from pstg.drivers.modbus.functions import write_request
 from pstg.drivers.planner import ReadBlock
 from pstg.errors import Forbidden, Invalid, NotFound
 
@@ -112,20 +113,31 @@ async def write_value(
     limit = time_limit if time_limit is not None else default_timeout(device, read_back=read_back)
     began = time.perf_counter()
     words: list[int] = []
-    sent = False
-    function_code = _function_code(tag)
+    function_code: int | None = None  # once the request is built and about to leave
     written = False
 
-    def outcome(status: WriteStatus, **fields: object) -> WriteOutcome:
+    def outcome(
+        status: WriteStatus,
+        *,
+        read_back: float | str | None = None,
+        confirmed: bool | None = None,
+        exception_code: int | None = None,
+        failure: FailureKind | None = None,
+        message: str = "",
+    ) -> WriteOutcome:
         return WriteOutcome(
             tag=tag_name,
             device=device.id,
             value=value,
             status=status,
             words=tuple(words),
-            function_code=function_code if sent else None,
+            function_code=function_code,
+            read_back=read_back,
+            confirmed=confirmed,
+            exception_code=exception_code,
+            failure=failure,
+            message=message,
             seconds=time.perf_counter() - began,
-            **fields,  # type: ignore[arg-type]
         )
 
     def failed(kind: FailureKind, message: str) -> WriteOutcome:
@@ -142,7 +154,8 @@ async def write_value(
                 words = codec.encode(value, current=current)
             else:
                 words = codec.encode(value)
-            sent = True
+            # The request the driver sends (as for `pstg poll --write`): FC5, FC6 or one FC16.
+            function_code = int(write_request(tag.source, tag.address, words).function_code)
             await driver.write(tag.source, tag.address, words)
             written = True
             if not read_back:
@@ -170,12 +183,6 @@ async def write_value(
         confirmed=confirmed,
         message="" if confirmed else f"read back {decoded!r}, expected {expected!r}",
     )
-
-
-def _function_code(tag: TagConfig) -> int:
-    if tag.source.is_bit_table:
-        return 5
-    return 6 if tag.register_count == 1 else 16
 
 
 def _matches(got: float | str | None, expected: float | str | None, tolerance: float) -> bool:
