@@ -131,3 +131,43 @@ async def test_a_neighbour_waiting_behind_a_timeout_still_gets_its_answer(
     assert isinstance(first, RequestTimeout)
     assert second == [9]
     assert modbus_server.connections == 2
+
+
+async def test_a_write_goes_before_the_reads_waiting_on_the_line(
+    modbus_server: ModbusTestServer, make_driver: MakeDriver
+):
+    modbus_server.response_delay = 0.05
+    poller = make_driver(port=modbus_server.port, unit_id=1)
+    operator = make_driver(port=modbus_server.port, unit_id=2)
+    await poller.connect()
+    reads = [asyncio.create_task(poller.read(block(n))) for n in range(4)]
+    for _ in range(400):  # until the first read is on the wire and three wait
+        if modbus_server.request_log:
+            break
+        await asyncio.sleep(0.005)
+
+    await operator.write(HR, 10, [0x4148, 0x0000])
+
+    codes = [code for _at, _unit, code in modbus_server.request_log]
+    assert codes[:2] == [3, 16]  # behind the read on the wire only, in one FC16 request
+    await asyncio.gather(*reads)
+    assert [code for _at, _unit, code in modbus_server.request_log] == [3, 16, 3, 3, 3]
+    assert await modbus_server.get_values(2, HR, 10, 2) == [0x4148, 0x0000]
+
+
+async def test_a_request_cancelled_while_waiting_its_turn_does_not_hold_the_line(
+    modbus_server: ModbusTestServer, make_driver: MakeDriver
+):
+    modbus_server.response_delay = 0.05
+    unit = make_driver(port=modbus_server.port, unit_id=1)
+    await unit.connect()
+    first = asyncio.create_task(unit.read(block(0)))
+    waiting = asyncio.create_task(unit.write(HR, 1, [7]))
+    behind = asyncio.create_task(unit.read(block(1)))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+
+    await asyncio.gather(first, behind)
+
+    assert waiting.cancelled()
+    assert [code for _at, _unit, code in modbus_server.request_log] == [3, 3]

@@ -34,7 +34,7 @@ class FakeDriver:
     async def connect(self) -> None:
         self.state = ConnectionState.CONNECTED
 
-    async def read(self, block: ReadBlock) -> Sequence[int]:
+    async def read(self, block: ReadBlock, *, urgent: bool = False) -> Sequence[int]:
         return [0] * block.count
 
     async def write(self, table: RegisterTable, address: int, values: Sequence[int]) -> None:

@@ -9,14 +9,17 @@ import pytest
 
 from pstg.batch import Batch
 from pstg.config.tag_table import TagTable
+from pstg.errors import NotFound, Unavailable
 from pstg.model import Event, RegisterTable
 from pstg.poller.workers import (
     AUTO_SINGLE_PROCESS_BELOW,
+    CHANNEL_MARGIN,
     WorkerPool,
     plan_workers,
     values_per_second,
     worker_count,
 )
+from pstg.poller.writes import WriteStatus
 from tests.poller.conftest import station
 from tests.support.modbus_server import ModbusTestServer
 
@@ -144,3 +147,66 @@ async def test_a_worker_that_dies_is_reported_and_started_again():
             assert pool.pids != [first_pid]
         finally:
             await pool.stop()
+
+
+async def test_a_write_travels_to_the_worker_of_its_device_and_back():
+    async with ModbusTestServer(units=(1,)) as server:
+        config = station(
+            {"id": "plc", "port": server.port, "poll_interval": "100ms", "timeout": "1s",
+             "tags": [{"name": "setpoint", "source": "holding_register", "address": 10,
+                       "type": "float32", "word_order": "little", "writable": True}]},
+            device("other", server.port, unit=2),
+        )  # fmt: skip
+        table = TagTable.from_config(config)
+        lost: list[list[str]] = []
+        pool = WorkerPool(
+            [[table.devices["plc"]]],  # "other" is in no worker
+            Received(),
+            on_worker_lost=lambda devices: lost.append([e.device.id for e in devices]),
+            restart_delay=2.0,
+        )
+        await pool.start()
+        try:
+            outcome = await pool.write_tag("setpoint", 12.5)
+
+            assert outcome.status is WriteStatus.WRITTEN
+            assert (outcome.function_code, outcome.confirmed) == (16, True)
+            assert await server.get_values(1, RegisterTable.HOLDING_REGISTER, 10, 2) == [0, 0x4148]
+            assert server.request_count(1, 16) == 1
+            assert server.request_count(1, 6) == 0
+            with pytest.raises(NotFound, match=r"other\.t0"):
+                await pool.write_tag("other.t0", 1)
+
+            # A worker that does not answer: failed after the time limit and the channel's margin.
+            (pid,) = pool.pids
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                silent = await pool.write_tag("setpoint", 12.0, time_limit=0.2)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            assert silent.status is WriteStatus.FAILED
+            assert f"did not answer within {0.2 + CHANNEL_MARGIN:g}s" in silent.message
+            await wait_until(lambda: server.request_count(1, 16) == 2)  # its late write
+
+            # A worker that dies with a write pending: failed, at once, not at the time limit.
+            server.response_delay = 30.0
+            pending = asyncio.create_task(pool.write_tag("setpoint", 13.0, time_limit=60.0))
+            await wait_until(lambda: server.request_count(1, 16) == 3)
+            os.kill(pid, signal.SIGKILL)
+            dead = await pending
+            assert dead.status is WriteStatus.FAILED
+            assert "ended before answering" in dead.message
+            await wait_until(lambda: lost == [["plc"]])
+            with pytest.raises(Unavailable, match="not running"):
+                await pool.write_tag("setpoint", 14.0)
+        finally:
+            server.response_delay = 0.0
+            await pool.stop()
+
+
+async def wait_until(condition, polls=3000):
+    for _ in range(polls):  # 30 s at most
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")

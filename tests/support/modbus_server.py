@@ -97,6 +97,9 @@ class ModbusTestServer(_Lifecycle):
         self.register_ceiling: int | None = None
         """Holding registers written above this are stored as this, as a device that clamps a
         setpoint does (None: stored as written)."""
+        self.refuse_writes: int | None = None
+        """Answer every write (FC5/6/15/16) with this Modbus exception code, storing nothing,
+        as a PLC refuses a value it will not take (3: illegal data value). None: accept."""
         self.response_delay = 0.0
         """Seconds every request to a served unit takes; change it at any time."""
         self.requests: Counter[tuple[int, int]] = Counter()
@@ -228,6 +231,9 @@ class ModbusTestServer(_Lifecycle):
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        refusal = self.refuse_writes
+        if refusal is not None and function_code in (5, 6, 15, 16) and not self._direct_access:
+            return ExcCodes(refusal)
         ceiling = self.register_ceiling
         if (
             ceiling is not None

@@ -32,11 +32,13 @@ class Driver(Protocol):
     async def connect(self) -> None:
         """Open (or join) the link; raise ConnectFailed. A no-op when already connected."""
 
-    async def read(self, block: ReadBlock) -> Sequence[int]:
-        """Read one planned block: `block.count` registers (0..65535) or bits (0/1)."""
+    async def read(self, block: ReadBlock, *, urgent: bool = False) -> Sequence[int]:
+        """Read one planned block: `block.count` registers (0..65535) or bits (0/1).
+        `urgent` (the read-back of a write) goes before the poll requests waiting on the link."""
 
     async def write(self, table: RegisterTable, address: int, values: Sequence[int]) -> None:
-        """Write registers or coils (bits as 0/1) starting at `address`."""
+        """Write registers or coils (bits as 0/1) starting at `address`, all in one request,
+        before the poll requests waiting on the link; never resent (it could act twice)."""
 
     async def close(self) -> None:
         """Release this device's hold on the link; the last user closes it."""

@@ -19,10 +19,12 @@ from pstg.config.models import StationConfig
 from pstg.config.tag_table import DeviceTags, TagTable
 from pstg.drivers.base import DriverContext
 from pstg.drivers.registry import create_driver
+from pstg.errors import NotFound, Unavailable
 from pstg.poller.device_loop import DeviceLoop
 from pstg.poller.output import CollectingOutput, PollOutput
 from pstg.poller.overrun_log import OverrunLog
 from pstg.poller.stats import DeviceStats
+from pstg.poller.writes import WriteOutcome, WriteValue, write_value
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class Poller:
         self.loops: dict[str, DeviceLoop] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._overruns = OverrunLog()
+        self._device_of = {tag.name: entry.device for entry in devices for tag in entry.device.tags}
         for entry in devices:
             if not entry.device.enabled:
                 log.info("%s: disabled in config, not polled", entry.device.id)
@@ -74,6 +77,39 @@ class Poller:
             self.loops[device.id] = DeviceLoop(
                 device, driver, self.output, first_index=entry.first, overruns=self._overruns
             )
+
+    async def write_tag(
+        self,
+        tag_name: str,
+        value: WriteValue,
+        *,
+        read_back: bool = True,
+        tolerance: float = 0.0,
+        time_limit: float | None = None,
+    ) -> WriteOutcome:
+        """Write `value` to `tag_name` through its device's loop driver (so on its shared line,
+        ahead of the poll requests waiting there); see pstg.poller.writes.
+
+        NotFound for a tag of no device here, Unavailable when its device is disabled or the
+        poller is not running, Forbidden for a tag that is not writable, Invalid for a value
+        that does not fit it."""
+        device = self._device_of.get(tag_name)
+        if device is None:
+            raise NotFound(f"no tag {tag_name!r} on a device polled here")
+        if not device.enabled:
+            raise Unavailable(f"tag {tag_name}: device {device.id} is disabled in the config")
+        device_loop = self.loops.get(device.id)
+        if device_loop is None or device_loop.stopping:
+            raise Unavailable(f"tag {tag_name}: device {device.id} is not being polled")
+        return await write_value(
+            device_loop.driver,
+            device,
+            tag_name,
+            value,
+            read_back=read_back,
+            tolerance=tolerance,
+            time_limit=time_limit,
+        )
 
     async def start(self) -> None:
         if not self.loops:

@@ -11,6 +11,12 @@ API — one live view, one writer.
   device statistics and log records travel to the main process over a socket pair as
   length-prefixed pickles; batches of one flush window are concatenated, device after device,
   so the main process handles a few large batches rather than many small ones.
+- Writes (`WorkerPool.write_tag`): the main process checks the tag and the value, then sends
+  the worker owning the device a "write" request with an id; the worker writes through its
+  Poller (on the device's line, ahead of the polls) and answers "written" with that id and the
+  outcome. A worker that ends, or does not answer within the write's time limit plus
+  CHANNEL_MARGIN, makes the outcome `failed`; a worker that is not running refuses the write
+  (Unavailable): a write never waits on a worker that cannot answer.
 - Stopping: the main process asks each worker to stop within a deadline; the worker stops its
   loops (bounded, see pstg.poller.service), sends what it still holds and says "stopped". A
   worker that dies is reported, its tags are marked bad, and it is started again.
@@ -19,6 +25,7 @@ API — one live view, one writer.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import multiprocessing
@@ -29,17 +36,25 @@ import struct
 import time
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from pstg.batch import Batch, Coalescer
 from pstg.config.models import DeviceConfig
 from pstg.config.tag_table import DeviceTags
+from pstg.errors import NotFound, PstgError, Unavailable
 from pstg.model import Event
 from pstg.poller.output import PollOutput
 from pstg.poller.service import STOP_DEADLINE, Poller
 from pstg.poller.stats import DeviceStats
+from pstg.poller.writes import (
+    WriteOutcome,
+    WriteStatus,
+    WriteValue,
+    check_write,
+    default_timeout,
+)
 
 log = logging.getLogger("pstg.poller.workers")
 
@@ -50,6 +65,8 @@ AUTO_VALUES_PER_WORKER = 60_000.0
 FLUSH_EVERY = 0.02  # seconds a worker collects batches before sending them
 STATS_EVERY = 1.0  # seconds between a worker's statistics reports
 RESTART_DELAY = 5.0
+CHANNEL_MARGIN = 2.0
+"""Seconds a write's answer may take on the channel beyond the write's own time limit."""
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 """A worker drops batches (and says so) rather than buffer more than this for the main
 process: only a stalled main process gets there, and memory must stay bounded."""
@@ -216,13 +233,37 @@ async def _worker(sock: socket.socket, devices: list[DeviceTags], level: int) ->
             with suppress(ConnectionError):
                 await writer.drain()
 
+    async def write(request: _WriteRequest) -> None:
+        answer: WriteOutcome | PstgError
+        try:
+            answer = await poller.write_tag(
+                request.tag,
+                request.value,
+                read_back=request.read_back,
+                tolerance=request.tolerance,
+                time_limit=request.time_limit,
+            )
+        except PstgError as exc:
+            answer = exc
+        except Exception as exc:  # a bug must come back as an answer, not a silent wait
+            log.exception("write of %s failed", request.tag)
+            answer = Unavailable(f"write of {request.tag} failed in the worker: {exc!r}")
+        output.send(("written", (request.id, answer)))
+
     reporter = asyncio.create_task(report(), name="worker report")
+    writes: set[asyncio.Task[None]] = set()
     deadline = STOP_DEADLINE
     while (message := await _receive(reader)) is not None:
         if message[0] == "stop":
             deadline = float(message[1])
             break
+        if message[0] == "write":
+            task = asyncio.create_task(write(message[1]), name=f"write {message[1].tag}")
+            writes.add(task)
+            task.add_done_callback(writes.discard)
     # Asked to stop, or the main process is gone: stop either way.
+    for task in writes:
+        task.cancel()
     await poller.stop(deadline)
     reporter.cancel()
     with suppress(asyncio.CancelledError):
@@ -238,6 +279,22 @@ async def _worker(sock: socket.socket, devices: list[DeviceTags], level: int) ->
 # --- the main process's side ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _WriteRequest:
+    """A write the main process asks a worker for; answered by ("written", (id, outcome))."""
+
+    id: int
+    tag: str
+    value: WriteValue
+    read_back: bool
+    tolerance: float
+    time_limit: float
+
+
+class _WorkerGone(Exception):
+    """The worker ended with a write pending; the message says so."""
+
+
 @dataclass
 class _Worker:
     number: int
@@ -248,6 +305,8 @@ class _Worker:
     task: asyncio.Task[None] | None = None
     ready: asyncio.Event | None = None
     stopped: bool = False
+    writes: dict[int, asyncio.Future[WriteOutcome]] = field(default_factory=dict)
+    """Writes sent to the worker and not answered yet, by request id."""
 
 
 class WorkerPool:
@@ -278,6 +337,13 @@ class WorkerPool:
         }
         self._stopping = False
         self._context = multiprocessing.get_context("spawn")
+        self._owner = {
+            tag.name: (worker, entry.device)
+            for worker in self._workers
+            for entry in worker.devices
+            for tag in entry.device.tags
+        }
+        self._write_ids = itertools.count(1)
 
     @property
     def size(self) -> int:
@@ -309,6 +375,88 @@ class WorkerPool:
             len(self._workers),
             ", ".join(f"{len(w.devices)} device(s)" for w in self._workers),
         )
+
+    async def write_tag(
+        self,
+        tag_name: str,
+        value: WriteValue,
+        *,
+        read_back: bool = True,
+        tolerance: float = 0.0,
+        time_limit: float | None = None,
+    ) -> WriteOutcome:
+        """Write `value` to `tag_name` in the worker polling its device; as `Poller.write_tag`,
+        see the module docstring for a worker that ends or does not answer.
+
+        NotFound for a tag of no worker's device, Unavailable when that worker is not running
+        (starting, restarting, stopping), Forbidden and Invalid as `check_write`."""
+        owner = self._owner.get(tag_name)
+        if owner is None:
+            raise NotFound(f"no tag {tag_name!r} on a device polled by a worker process")
+        worker, device = owner
+        check_write(device, tag_name, value)  # refused here, before the channel
+        limit = (
+            time_limit if time_limit is not None else default_timeout(device, read_back=read_back)
+        )
+        writer = worker.writer
+        if (
+            self._stopping
+            or writer is None
+            or writer.is_closing()
+            or worker.ready is None
+            or not worker.ready.is_set()
+        ):
+            raise Unavailable(
+                f"tag {tag_name}: worker process {worker.number} polling device {device.id} "
+                "is not running",
+                retry_after=self.restart_delay,
+            )
+        request = _WriteRequest(next(self._write_ids), tag_name, value, read_back, tolerance, limit)
+        answer: asyncio.Future[WriteOutcome] = asyncio.get_running_loop().create_future()
+        worker.writes[request.id] = answer
+        began = time.perf_counter()
+
+        def failed(message: str) -> WriteOutcome:
+            return WriteOutcome(
+                tag=tag_name,
+                device=device.id,
+                value=value,
+                status=WriteStatus.FAILED,
+                message=f"{message}; the write may or may not have reached the device",
+                seconds=time.perf_counter() - began,
+            )
+
+        try:
+            writer.write(_frame(("write", request)))
+            async with asyncio.timeout(limit + CHANNEL_MARGIN):
+                return await answer
+        except TimeoutError:
+            return failed(
+                f"worker process {worker.number} did not answer within {limit + CHANNEL_MARGIN:g}s"
+            )
+        except _WorkerGone as exc:
+            return failed(str(exc))
+        finally:
+            worker.writes.pop(request.id, None)
+
+    def _answered(self, worker: _Worker, body: tuple[int, WriteOutcome | PstgError]) -> None:
+        request_id, result = body
+        answer = worker.writes.get(request_id)
+        if answer is None or answer.done():
+            return  # given up on already
+        if isinstance(result, BaseException):
+            answer.set_exception(result)
+        else:
+            answer.set_result(result)
+
+    @staticmethod
+    def _abandon_writes(worker: _Worker) -> None:
+        for answer in worker.writes.values():
+            if not answer.done():
+                answer.set_exception(
+                    _WorkerGone(f"worker process {worker.number} ended before answering")
+                )
+        worker.writes.clear()
 
     async def _spawn(self, worker: _Worker) -> None:
         parent, child = self._context.Pipe(duplex=True)
@@ -349,8 +497,12 @@ class WorkerPool:
                 logging.getLogger(record.name).handle(record)
             elif kind == "ready":
                 worker.ready.set()
+            elif kind == "written":
+                self._answered(worker, body)
             elif kind == "stopped":
                 worker.stopped = True
+        worker.ready.clear()  # writes are refused until it runs again
+        self._abandon_writes(worker)
         if not worker.stopped and not self._stopping:
             await self._lost(worker)
 

@@ -25,12 +25,14 @@ from pstg.alarms.service import AlarmService
 from pstg.batch import Batch
 from pstg.config.models import StationConfig
 from pstg.config.tag_table import DeviceTags, TagTable
+from pstg.errors import Unavailable
 from pstg.files import warn_if_readable
 from pstg.model import Event, EventKind, QualityReason, Sample, utc_now
 from pstg.pipeline import Pipeline
 from pstg.poller.service import Poller
 from pstg.poller.stats import DeviceStats
 from pstg.poller.workers import WorkerPool, plan_workers, worker_count
+from pstg.poller.writes import WriteOutcome, WriteValue
 from pstg.processing.markers import not_read
 from pstg.processing.report_by_exception import ReportByException
 from pstg.service.api_socket import listen
@@ -181,6 +183,32 @@ class Gateway:
         await self.source.start()
         if self._socket is not None and storage is not None:
             await self._start_api(storage, self._socket)
+
+    async def write_tag(
+        self,
+        tag_name: str,
+        value: WriteValue,
+        *,
+        read_back: bool = True,
+        tolerance: float = 0.0,
+        time_limit: float | None = None,
+    ) -> WriteOutcome:
+        """Write `value` to `tag_name` through whatever polls its device (this process's
+        Poller or a worker process) and return the outcome; see pstg.poller.writes.
+
+        NotFound for no such tag; Unavailable when its device is disabled or nothing polls
+        (not started, stopping); Forbidden for a tag not `writable: true`; Invalid for a value
+        that does not fit the tag."""
+        index = self.tags.index(tag_name)  # NotFound
+        device = self.tags.devices[self.tags.device_id(index)].device
+        if not device.enabled:
+            raise Unavailable(f"tag {tag_name}: device {device.id} is disabled in the config")
+        source = self.source
+        if source is None:
+            raise Unavailable(f"tag {tag_name}: the gateway is not polling")
+        return await source.write_tag(
+            tag_name, value, read_back=read_back, tolerance=tolerance, time_limit=time_limit
+        )
 
     def _warm_up(self, storage: Storage) -> tuple[Batch, datetime] | None:
         """Fill the live view from the last stored samples; when the last run did not end

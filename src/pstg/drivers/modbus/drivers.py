@@ -61,13 +61,18 @@ class ModbusDriver(ABC):
         self._join()
         await self.line.open(self.device.timeout)
 
-    async def read(self, block: ReadBlock) -> list[int]:
-        """`block.count` registers (0..65535) or bits (0/1); opens the line when needed."""
-        return await self._send(read_request(block.table, block.address, block.count))
+    async def read(self, block: ReadBlock, *, urgent: bool = False) -> list[int]:
+        """`block.count` registers (0..65535) or bits (0/1); opens the line when needed.
+        `urgent` (a read-back after a write) goes before the poll requests waiting."""
+        request = read_request(block.table, block.address, block.count)
+        return await self._send(request, urgent=urgent, retries=self.device.retries)
 
     async def write(self, table: RegisterTable, address: int, values: Sequence[int]) -> None:
-        """FC5/FC15 for coils, FC6/FC16 for holding registers; ValueError for other tables."""
-        await self._send(write_request(table, address, values))
+        """FC5/FC15 for coils, FC6/FC16 for holding registers; ValueError for other tables.
+
+        All `values` go in one request, ahead of the poll requests waiting on the line, and
+        are sent once: a write resent after a timeout could act twice (a pulse, a counter)."""
+        await self._send(write_request(table, address, values), urgent=True, retries=0)
 
     async def close(self) -> None:
         """Release this device's hold on the line; the last device closes it."""
@@ -80,11 +85,15 @@ class ModbusDriver(ABC):
             self._joined = True
             self.line.join()
 
-    async def _send(self, request: Request) -> list[int]:
+    async def _send(self, request: Request, *, urgent: bool, retries: int) -> list[int]:
         self._join()
         device = self.device
         return await self.line.request(
-            device.unit_id, request, response_timeout=device.timeout, retries=device.retries
+            device.unit_id,
+            request,
+            response_timeout=device.timeout,
+            retries=retries,
+            urgent=urgent,
         )
 
 

@@ -2,8 +2,10 @@
 
 A line is a TCP connection (to a device or to a Modbus TCP gateway), a TCP connection carrying RTU
 frames (a serial-to-Ethernet converter), or a serial port. Every device on the line shares it:
-requests go out one at a time under one lock, each with its own unit id, with the line's
-`pause_between_requests` of quiet time between them.
+requests go out one at a time, each with its own unit id, with the line's
+`pause_between_requests` of quiet time between them. Requests take turns in arrival order, except
+urgent ones (writes, and the read-back after a write) which go before every waiting poll request:
+an operator's write waits for at most the one request on the wire, never for a queue of polls.
 
 The line opens on demand and is dropped after a timeout, a malformed answer, a cancelled request
 or a lost connection; the next request opens it afresh. That is how a late answer to an abandoned
@@ -39,6 +41,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
@@ -106,6 +111,49 @@ class _Connection:
         self.client.close()
 
 
+class _Turns:
+    """The line's lock with a fast lane: a released turn goes to the first urgent waiter, else
+    to the first ordinary one. The turn is handed over directly, so nobody slips in between."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._ordinary: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._held:
+            self._held = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._ordinary
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed the turn as we were cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._ordinary):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._held = False
+
+
 class ModbusLine:
     """One physical link shared by the devices on it; see the module docstring."""
 
@@ -114,7 +162,7 @@ class ModbusLine:
         self.pause = 0.0
         self._library_timeout = _MIN_LIBRARY_TIMEOUT
         self._users = 0
-        self._lock = asyncio.Lock()
+        self._turns = _Turns()
         self._connection: _Connection | None = None
         self._quiet_until = 0.0
 
@@ -152,19 +200,26 @@ class ModbusLine:
         """Open the link unless it is open; raise ConnectFailed."""
         if self.connected:
             return
-        async with self._lock:
+        async with self._turns.turn():
             if not self.connected:
                 await self._open(connect_timeout)
 
     async def request(
-        self, unit: int, request: Request, *, response_timeout: float, retries: int = 0
+        self,
+        unit: int,
+        request: Request,
+        *,
+        response_timeout: float,
+        retries: int = 0,
+        urgent: bool = False,
     ) -> list[int]:
         """Send `request` to `unit` in turn with the other devices; the registers or bits read.
 
         A timeout or a garbled answer is retried up to `retries` times on a fresh connection.
+        `urgent` requests go before every waiting request that is not.
         """
         where = f"unit {unit} at {self.name}"
-        async with self._lock:
+        async with self._turns.turn(urgent=urgent):
             attempt = 0
             while True:
                 try:
