@@ -142,7 +142,9 @@ class TagCodec:
         )
 
 
-NOT_CODEC_SETTINGS = frozenset({"name", "address", "unit", "description", "deadband", "writable"})
+NOT_CODEC_SETTINGS = frozenset(
+    {"name", "address", "unit", "description", "deadband", "writable", "command"}
+)
 """TagConfig fields a codec does not depend on; every other field (a new one too) is a setting."""
 _SETTINGS = itemgetter(
     *(field for field in TagConfig.model_fields if field not in NOT_CODEC_SETTINGS | {"sentinels"})

@@ -74,6 +74,7 @@ def check_station(config: StationConfig, line_of: LineOf = no_lines) -> list[Fin
     findings += _overlapping_tags(config, ends, line_of)
     findings += _alarm_references(config)
     findings += _duplicate_alarm_ids(config, line_of)
+    findings += _command_references(config)
     return findings
 
 
@@ -237,6 +238,45 @@ def _duplicate_alarm_ids(config: StationConfig, line_of: LineOf) -> Iterator[Fin
                 f"duplicate alarm id {alarm_id!r} ({other}): two {alarm.kind} alarms on one "
                 "tag or device need an explicit id each",
             )
+
+
+def _command_references(config: StationConfig) -> Iterator[Finding]:
+    """The tags a command block names exist (on any device: a feedback may be wired to another
+    PLC), and each interlock compares its tag with a value of the tag's kind."""
+    tags = {tag.name: tag for device in config.devices for tag in device.tags}
+    for d, device in enumerate(config.devices):
+        for t, tag in enumerate(device.tags):
+            command = tag.command
+            if command is None:
+                continue
+            loc: Loc = ("devices", d, "tags", t, "command")
+            for i, interlock in enumerate(command.interlocks):
+                where: Loc = (*loc, "interlocks", i)
+                other = tags.get(interlock.tag)
+                if other is None:
+                    yield Finding((*where, "tag"), _unknown("tag", interlock.tag, tags))
+                    continue
+                key, operand = interlock.comparison, interlock.operand
+                text = other.data_type is DataType.STRING
+                if text and key in ("above", "below"):
+                    yield Finding(
+                        (*where, key),
+                        f"{key} needs a numeric tag; interlock tag {interlock.tag!r} is a string",
+                    )
+                elif text != isinstance(operand, str):
+                    kind = "a string" if text else "numeric"
+                    yield Finding(
+                        (*where, key),
+                        f"{key} {_operand(operand)} cannot match interlock tag {interlock.tag!r}, "
+                        f"which is {kind}",
+                    )
+            readback = command.readback.tag
+            if readback is not None and readback not in tags:
+                yield Finding((*loc, "readback", "tag"), _unknown("tag", readback, tags))
+
+
+def _operand(value: float | str) -> str:
+    return repr(value) if isinstance(value, str) else f"{value:g}"
 
 
 def _unknown(what: str, name: str, known: Collection[str]) -> str:

@@ -139,6 +139,116 @@ class ApiConfig(_Strict):
         return list(dict.fromkeys((*LOOPBACK_HOSTS, host)))
 
 
+CommandRole = Literal["viewer", "operator", "engineer", "admin"]
+"""The least role that may command a tag (the names of `pstg.auth.roles`, a layer above)."""
+COMPARISONS = ("equals", "not_equals", "above", "below")
+"""The comparison keys of an interlock condition; each condition has exactly one."""
+
+
+class InterlockConfig(_Strict):
+    """A condition on a live value that must hold for a command to be selected and operated.
+
+    A tag whose live value is bad or stale fails the condition (never assumed to hold).
+    """
+
+    tag: str
+    equals: float | str | None = None
+    """`true`/`false` read as 1/0; text only for a string tag."""
+    not_equals: float | str | None = None
+    above: float | None = None
+    below: float | None = None
+    message: str = Field(min_length=1)
+    """What the user sees when the condition does not hold, e.g. "pump 1 is not in Auto"."""
+
+    @property
+    def comparison(self) -> str:
+        """The one comparison key given: equals, not_equals, above or below."""
+        return next(key for key in COMPARISONS if getattr(self, key) is not None)
+
+    @property
+    def operand(self) -> float | str:
+        """The value the live value is compared with."""
+        value: float | str = getattr(self, self.comparison)
+        return value
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Self:
+        given = [key for key in COMPARISONS if getattr(self, key) is not None]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"an interlock needs exactly one of equals, not_equals, above, below (got {got})"
+            )
+        return self
+
+
+class ReadbackConfig(_Strict):
+    """How an operated command is confirmed: the tag that must follow, and how soon."""
+
+    tag: str | None = None
+    """The tag read back (e.g. `pump1.running` for `pump1.remote_run`); None: the tag itself."""
+    timeout: Seconds = 10.0
+    tolerance: float = Field(default=0.0, ge=0)
+    """How far the read-back may be from the value sent (engineering units)."""
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+
+class CommandConfig(_Strict):
+    """What an operator may do with a writable tag: the `command` block (docs/configuration.md).
+
+    `min`/`max` bound a set point, `values` lists an enumeration's allowed values with their
+    labels; the two exclude each other. `role` defaults by the tag. The checks that need the
+    tag (its type, `writable`) are `TagConfig`'s; those that need the station, `checks.py`'s.
+    """
+
+    min: float | None = None
+    """Lowest value allowed, in engineering units (before the inverse of scale/offset)."""
+    max: float | None = None
+    values: dict[int, str] | None = None
+    """An enumeration: the only values allowed, each with its label ({0: Off, 1: Hand})."""
+    mode: Literal["sbo", "direct"] = "sbo"
+    """sbo: select, then operate; direct: one step (for engineer-only tuning)."""
+    role: CommandRole = "operator"
+    """The least role allowed; unset: operator for a bit or an enumeration, engineer else."""
+    interlocks: list[InterlockConfig] = Field(default_factory=list)
+    readback: ReadbackConfig = Field(default_factory=ReadbackConfig)
+    pulse: bool = False
+    """A momentary command (a fault reset): 1 is written and the device clears it."""
+    min_interval: Seconds = Field(default=0.0, ge=0)
+    """Least time between two operates of this tag."""
+    select_timeout: Seconds = 30.0
+    """How long a selection waits for its operate before it expires."""
+
+    @field_validator("select_timeout")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _labels(cls, value: dict[int, str] | None) -> dict[int, str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("an enumeration needs at least one value")
+        seen: dict[str, int] = {}
+        for key, label in value.items():
+            if not label.strip():
+                raise ValueError(f"value {key} needs a label")
+            if label in seen:
+                raise ValueError(f"label {label!r} is given to both {seen[label]} and {key}")
+            seen[label] = key
+        return value
+
+
 class TagConfig(_Strict):
     """One named signal and where it comes from on its device."""
 
@@ -160,6 +270,8 @@ class TagConfig(_Strict):
     range: tuple[float, float] | None = None
     """Engineering range [low, high]; values outside it get quality uncertain/out_of_range."""
     writable: bool = False
+    command: CommandConfig | None = None
+    """How operators may command this tag (needs `writable: true`); None: no commands."""
 
     @property
     def data_type(self) -> DataType:
@@ -207,7 +319,40 @@ class TagConfig(_Strict):
             raise ValueError("scale must not be 0")
         if self.writable and not self.source.is_writable:
             raise ValueError(f"a {self.source.value} is read-only: it cannot be writable")
+        if self.command is not None:
+            self._check_command(self.command, data_type)
         return self
+
+    def _check_command(self, command: CommandConfig, data_type: DataType) -> None:
+        name = self.name
+        if not self.writable:
+            raise ValueError(f"tag {name!r} has a command block: it needs writable: true")
+        limits = command.min is not None or command.max is not None
+        if command.min is not None and command.max is not None and command.min >= command.max:
+            raise ValueError(
+                f"tag {name!r}: command.min {command.min:g} must be below max {command.max:g}"
+            )
+        if command.values is not None and limits:
+            raise ValueError(
+                f"tag {name!r}: command.values (an enumeration) and min/max exclude each other"
+            )
+        if command.pulse and limits:
+            raise ValueError(f"tag {name!r}: command.pulse always writes 1: min/max do not apply")
+        if data_type is _STRING and (limits or command.values is not None or command.pulse):
+            raise ValueError(
+                f"tag {name!r} is text: command.min, max, values and pulse do not apply"
+            )
+        if data_type is _BOOL and limits:
+            raise ValueError(f"tag {name!r} is a bool: command.min/max do not apply")
+        if command.pulse and data_type is not _BOOL and 1 not in (command.values or {}):
+            raise ValueError(
+                f"tag {name!r}: command.pulse writes 1, so it needs a bool tag "
+                "or values (an enumeration) with 1"
+            )
+        if "role" not in command.model_fields_set and data_type is not _BOOL:
+            # A set point changes how the station runs: tuning is an engineer's; choosing
+            # among labelled states (Off/Hand/Auto) or a start/stop bit is an operator's.
+            command.role = "operator" if command.values is not None else "engineer"
 
 
 # Members as constants for the per-tag properties: an enum member lookup costs about 1 µs.
