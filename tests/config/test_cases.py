@@ -52,4 +52,7 @@ def test_every_check_has_a_case():
         "tag_too_large",
         "alarm_references",
         "shared_connection_mismatch",
+        "command_blocks",
+        "command_fields",
+        "command_station_checks",
     } <= set(case_names())

@@ -1,6 +1,7 @@
 """The `command` block of a writable tag: its defaults, the role each kind of tag gets, and
 refusals naming the tag and the key (the file-level cases are in cases/command_*)."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from pstg.codec.checks import check_tag_codecs
 from pstg.config.checks import check_station
 from pstg.config.models import CommandConfig, StationConfig, TagConfig
+from pstg.station import load_station_text
 
 
 def tag(**fields: Any) -> TagConfig:
@@ -140,3 +142,19 @@ def test_a_float_set_point_takes_any_finite_limits():
          "writable": True, "command": {"min": -1e6, "max": 1e6}},
     )  # fmt: skip
     assert list(check_tag_codecs(config, lambda loc: None)) == []
+
+
+def test_the_documented_example_loads_with_the_roles_it_claims():
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    section = docs.split("### `devices[].tags[].command`", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = load_station_text(example, "configuration.md")
+    roles = {
+        tag.name: tag.command.role for tag in config.devices[0].tags if tag.command is not None
+    }
+    assert roles == {
+        "pump1.start_level": "engineer",
+        "pump1.remote_run": "operator",
+        "pump1.fault_reset": "operator",
+        "pump1.hoa": "operator",
+    }
