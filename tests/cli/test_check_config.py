@@ -137,3 +137,19 @@ def test_the_file_may_also_be_given_with_c_as_for_every_other_command(tmp_path, 
     assert "two files given" in both.output
     monkeypatch.chdir(VALID.parent)  # without either: ./station.yaml, like the other commands
     assert check().stdout.startswith("station.yaml: OK, station ps-01")
+
+
+def test_command_blocks_are_reported_like_every_other_problem(monkeypatch):
+    # Field, tag and station problems of `command` blocks, each with its line (issue 12).
+    folder = CASES / "command_station_checks"
+    monkeypatch.chdir(folder)
+    result = check("station.yaml")
+    assert result.exit_code == 1
+    expected = (folder / "expected.txt").read_text().splitlines()
+    assert result.stderr.splitlines() == [
+        *expected,
+        f"error: {len(expected)} problems in station.yaml",
+    ]
+    assert "devices[0].tags[3].command.max: tag 'sp1' cannot be written 7000" in result.stderr
+    monkeypatch.chdir(CASES / "command_blocks")
+    assert check("station.yaml").exit_code == 0
