@@ -76,7 +76,7 @@ def test_the_next_window_starts_with_a_summary(engine: Engine) -> None:
     start = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     written = [audit.record("token", entry(), now=start + timedelta(seconds=n)) for n in range(10)]
     assert written == [True] * 3 + [False] * 7
-    assert audit.record("token", entry("192.0.2.9"), now=start + timedelta(seconds=11))
+    assert audit.record("token", entry("127.0.2.9"), now=start + timedelta(seconds=11))
     later = start + timedelta(seconds=61)
     assert audit.record("token", entry(), now=later)
     found = [(e.action, e.target, e.source, e.new_value) for e in list_entries(engine)]
@@ -84,7 +84,7 @@ def test_the_next_window_starts_with_a_summary(engine: Engine) -> None:
         ("token.refused", "GET /x", SOURCE, None),
         ("token.refused", "GET /x", SOURCE, None),
         ("token.refused", "GET /x", SOURCE, None),
-        ("token.refused", "GET /x", "192.0.2.9", None),
+        ("token.refused", "GET /x", "127.0.2.9", None),
         (SUMMARY_ACTION, "token", SOURCE, {"refused": 7}),
         ("token.refused", "GET /x", SOURCE, None),
     ]
@@ -102,7 +102,7 @@ def test_the_next_window_starts_with_a_summary(engine: Engine) -> None:
 def test_the_counted_sources_are_bounded(engine: Engine) -> None:
     audit = RefusalAudit(engine, per_minute=1, max_keys=5)
     now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-    written = [audit.record("role", entry(f"192.0.2.{n}"), now=now) for n in range(50)]
+    written = [audit.record("role", entry(f"127.0.2.{n}"), now=now) for n in range(50)]
     assert sum(written) == 6  # five sources, then one row for all the others
     assert len(audit._windows) == 6
 

@@ -17,7 +17,7 @@ from pstg.audit.tables import audit_log
 from pstg.auth import passwords
 from pstg.model import utc_now
 
-ALICE = Actor("alice", "admin", "access_token", "192.0.2.7")
+ALICE = Actor("alice", "admin", "access_token", "127.0.2.7")
 
 
 @pytest.fixture(autouse=True)

@@ -69,7 +69,7 @@ def test_user_and_token_changes_are_recorded(engine: Engine) -> None:
             "alice",
             "admin",
             "access_token",
-            "192.0.2.7",
+            "127.0.2.7",
         )
     log = whole_log(engine)
     for secret in (PASSWORD, "a new password", token, token.removeprefix("pstg_")):
@@ -135,11 +135,11 @@ def test_a_login_that_cannot_be_audited_does_not_happen(engine: Engine) -> None:
     auth = AuthService(engine, secret=SECRET)
     break_the_audit(engine)
     with pytest.raises(sa.exc.DBAPIError):
-        auth.login("root", PASSWORD, source="192.0.2.1")
+        auth.login("root", PASSWORD, source="127.0.2.1")
     assert users.get_user(engine, "root").last_login_at is None
     # A refusal stays a refusal (logged) when it cannot be audited.
     with pytest.raises(AuthError, match="invalid user name or password"):
-        auth.login("root", "wrong password", source="192.0.2.1")
+        auth.login("root", "wrong password", source="127.0.2.1")
 
 
 def test_logins_are_recorded(engine: Engine) -> None:
@@ -148,33 +148,33 @@ def test_logins_are_recorded(engine: Engine) -> None:
     users.set_enabled(engine, "gone", False)
     now = datetime.now(UTC)
     auth = AuthService(engine, secret=SECRET, clock=lambda: now)
-    auth.login("root", PASSWORD, source="192.0.2.1")
+    auth.login("root", PASSWORD, source="127.0.2.1")
     for username, password in [
         ("root", "wrong password"),
         ("nobody", PASSWORD),
         ("gone", PASSWORD),
     ]:
         with pytest.raises(AuthError):
-            auth.login(username, password, source="192.0.2.2")
+            auth.login(username, password, source="127.0.2.2")
     for _ in range(5):
         with pytest.raises(AuthError):
             auth.login("root", "wrong password")
     for _ in range(5):
         with pytest.raises(AuthError):
-            auth.login("root", "wrong password", source="192.0.2.3")
+            auth.login("root", "wrong password", source="127.0.2.3")
     with pytest.raises(AuthError, match="too many failed logins"):
-        auth.login("root", PASSWORD, source="192.0.2.3")
+        auth.login("root", PASSWORD, source="127.0.2.3")
     found = [
         (e.actor, e.role, e.via, e.source, e.action, e.target, e.result, e.detail)
         for e in list_entries(engine)
     ]
     assert found[:4] == [
-        ("root", "admin", "password", "192.0.2.1", "login", "user:root", "ok", ""),
-        ("root", "admin", "password", "192.0.2.2", "login", "user:root", "denied",
+        ("root", "admin", "password", "127.0.2.1", "login", "user:root", "ok", ""),
+        ("root", "admin", "password", "127.0.2.2", "login", "user:root", "denied",
          "wrong password"),
-        ("nobody", None, "password", "192.0.2.2", "login", "user:nobody", "denied",
+        ("nobody", None, "password", "127.0.2.2", "login", "user:nobody", "denied",
          "no such user"),
-        ("gone", "viewer", "password", "192.0.2.2", "login", "user:gone", "denied",
+        ("gone", "viewer", "password", "127.0.2.2", "login", "user:gone", "denied",
          "the user is disabled"),
     ]  # fmt: skip
     assert found[4][3] == "unknown"  # no address given
@@ -182,7 +182,7 @@ def test_logins_are_recorded(engine: Engine) -> None:
         "root",
         None,  # throttled before the user is looked up
         "password",
-        "192.0.2.3",
+        "127.0.2.3",
         "login",
         "user:root",
         "denied",

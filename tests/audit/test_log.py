@@ -34,7 +34,7 @@ def test_rows_chain_one_to_the_next(engine: Engine) -> None:
         "alice",
         "admin",
         "access_token",
-        "192.0.2.7",
+        "127.0.2.7",
     )
     assert (first.action, first.target, first.result, first.detail) == (
         "test.action1",

@@ -21,8 +21,8 @@ from tests.auth.conftest import PASSWORD, SECRET, Clock
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 WRONG = "not the password"
-HERE = "192.0.2.10"
-THERE = "192.0.2.20"
+HERE = "127.0.2.10"
+THERE = "127.0.2.20"
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def auth(engine: Engine) -> AuthService:
 
 
 def access_token(auth: AuthService, name: str, password: str = PASSWORD) -> str:
-    return auth.issue_access_token(auth.login(name, password, source="192.0.2.1"))[0]
+    return auth.issue_access_token(auth.login(name, password, source="127.0.2.1"))[0]
 
 
 def test_a_new_password_ends_the_access_tokens_at_once(auth: AuthService) -> None:
