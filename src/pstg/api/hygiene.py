@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -102,20 +102,10 @@ class HostAllowList:
             await send({"type": "websocket.close", "code": 1008})
             return
         shown = "none" if host is None else repr(host)
-        body = json.dumps(
-            {"detail": f"host {shown} is not served here (api.allowed_hosts)"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        refusal = JSONResponse(
+            {"detail": f"host {shown} is not served here (api.allowed_hosts)"}, status_code=400
         )
-        await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)
 
 
 def host_of(header: str | None) -> str | None:

@@ -18,10 +18,10 @@ that then completes would mislead the client.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pstg.storage.deadline import Deadline, current
@@ -75,26 +75,17 @@ class TimeLimit:
             "%s %s: no answer within %g s (api.request_timeout): answered 503",
             scope["method"], scope["path"], self.seconds,
         )  # fmt: skip
-        body = json.dumps(
+        answer = JSONResponse(
             {
                 "detail": f"the request took longer than {self.seconds:g} s "
                 "(api.request_timeout): ask for less, e.g. a shorter range"
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", b"30"),
-                ],
-            }
+            },
+            status_code=503,
+            headers={"Retry-After": "30"},
         )
         if scope["method"] == "HEAD":
-            body = b""
-        await send({"type": "http.response.body", "body": body})
+            answer.body = b""  # the headers as for GET, no body
+        await answer(scope, receive, send)
 
     def _abandon(self, task: asyncio.Task[None]) -> None:
         """Let the task end on its own (a worker thread cannot be stopped; its SQLite statement

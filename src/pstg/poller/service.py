@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import cached_property
 from types import TracebackType
 
-from pstg.config.models import StationConfig
+from pstg.config.models import DeviceConfig, StationConfig
 from pstg.config.tag_table import DeviceTags, TagTable
 from pstg.drivers.base import DriverContext
 from pstg.drivers.registry import create_driver
@@ -48,10 +49,16 @@ class Poller:
         self.loops: dict[str, DeviceLoop] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._overruns = OverrunLog()
-        self._device_of = {tag.name: entry.device for entry in devices for tag in entry.device.tags}
+        self._configured = list(devices)  # disabled ones too: a write to one says so
         for entry in devices:
             if not entry.device.enabled:
                 log.info("%s: disabled in config, not polled", entry.device.id)
+
+    @cached_property
+    def _device_of(self) -> dict[str, DeviceConfig]:
+        """Each tag's device, for writes: built at the first write, not at start (a map per
+        tag costs memory that a station nobody writes to should not pay)."""
+        return {tag.name: entry.device for entry in self._configured for tag in entry.device.tags}
 
     @classmethod
     def for_station(

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
@@ -337,13 +338,19 @@ class WorkerPool:
         }
         self._stopping = False
         self._context = multiprocessing.get_context("spawn")
-        self._owner = {
+        self._write_ids = itertools.count(1)
+
+    @cached_property
+    def _owner(self) -> dict[str, tuple[_Worker, DeviceConfig]]:
+        """Each tag's worker and device, for writes: built at the first write, not at start
+        (with 100,000 tags the map holds about 10 MB that a station nobody writes to should
+        not pay)."""
+        return {
             tag.name: (worker, entry.device)
             for worker in self._workers
             for entry in worker.devices
             for tag in entry.device.tags
         }
-        self._write_ids = itertools.count(1)
 
     @property
     def size(self) -> int:
