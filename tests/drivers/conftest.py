@@ -39,7 +39,9 @@ async def make_driver(driver_context: DriverContext) -> AsyncIterator[MakeDriver
     drivers: list[Driver] = []
 
     def make(driver: str = "modbus-tcp", **fields: Any) -> Driver:
-        config = {"id": f"dev{len(drivers) + 1}", "driver": driver, "timeout": 0.3, **fields}
+        # 2 s, not less: a write is never retried, so one slow connect on a busy CI machine
+        # failed it at 0.3 s. Tests about timeouts pass their own.
+        config = {"id": f"dev{len(drivers) + 1}", "driver": driver, "timeout": 2.0, **fields}
         created = create_driver(DeviceConfig.model_validate(config), driver_context)
         drivers.append(created)
         return created
