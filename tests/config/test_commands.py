@@ -35,7 +35,7 @@ def test_an_empty_block_has_every_default():
         "mode": "sbo",
         "role": "engineer",  # a register that is not an enumeration: a set point
         "interlocks": [],
-        "readback": {"tag": None, "timeout": 10.0, "tolerance": 0.0},
+        "readback": {"tag": None, "timeout": 10.0, "tolerance": 0.0, "equals": None},
         "pulse": False,
         "min_interval": 0.0,
         "select_timeout": 30.0,
@@ -93,6 +93,10 @@ def test_an_interlock_knows_its_one_comparison():
         ({"command": {"pulse": True, "values": {0: "Off", 2: "On"}}}, ["'sp'", "with 1"]),
         ({"source": "coil", "command": {"min": 0}}, ["'sp'", "bool", "command.min/max"]),
         ({"type": "string", "length": 2, "command": {"values": {0: "a"}}}, ["'sp'", "text"]),
+        (
+            {"source": "coil", "command": {"pulse": True, "readback": {"tag": "tripped"}}},
+            ["'sp'", "'tripped'", "readback.equals"],
+        ),
     ],
 )
 def test_a_block_that_does_not_fit_its_tag_is_refused_naming_both(fields, words):
@@ -105,6 +109,38 @@ def test_a_block_that_does_not_fit_its_tag_is_refused_naming_both(fields, words)
 def test_a_pulse_on_a_coil_or_an_enumeration_with_1_is_accepted():
     assert tag(source="coil", command={"pulse": True}).command is not None
     assert tag(command={"pulse": True, "values": {0: "Idle", 1: "Reset"}}).command is not None
+
+
+def test_an_ordering_rule_compares_another_set_point_with_the_value_commanded():
+    # The PLC's rule stop < start, on the start level being set: the stop level must stay
+    # below the value commanded.
+    config = station(
+        {"name": "stop", "source": "holding_register", "address": 0},
+        {"name": "start", "source": "holding_register", "address": 1, "writable": True,
+         "command": {"min": 0, "max": 5, "interlocks": [
+             {"tag": "stop", "below": "value", "message": "stop must stay below start"}]}},
+    )  # fmt: skip
+    assert check_station(config) == []
+    interlock = config.devices[0].tags[1].command.interlocks[0]  # type: ignore[union-attr]
+    assert (interlock.comparison, interlock.operand) == ("below", "value")
+
+
+def test_the_value_commanded_is_no_operand_for_an_enumeration():
+    config = station(
+        {"name": "stop", "source": "holding_register", "address": 0},
+        {"name": "hoa", "source": "holding_register", "address": 1, "writable": True,
+         "command": {"values": {0: "Off", 2: "Auto"}, "interlocks": [
+             {"tag": "stop", "above": "value", "message": "m"}]}},
+    )  # fmt: skip
+    [finding] = check_station(config)
+    assert "needs a numeric set point" in finding.message
+
+
+def test_a_pulse_confirmed_by_another_tag_says_what_that_tag_must_reach():
+    command = tag(
+        source="coil", command={"pulse": True, "readback": {"tag": "tripped", "equals": 0}}
+    ).command
+    assert command is not None and command.readback.equals == 0
 
 
 def test_references_across_devices_are_allowed():

@@ -263,7 +263,15 @@ def _command_references(config: StationConfig) -> Iterator[Finding]:
                         (*where, key),
                         f"{key} needs a numeric tag; interlock tag {interlock.tag!r} is a string",
                     )
-                elif text != isinstance(operand, str):
+                elif operand == "value" and (
+                    tag.data_type is DataType.STRING or command.values is not None
+                ):
+                    yield Finding(
+                        (*where, key),
+                        f"{key} value compares with the value commanded: it needs a numeric "
+                        "set point (min/max), not a string or an enumeration",
+                    )
+                elif operand != "value" and text != isinstance(operand, str):
                     kind = "a string" if text else "numeric"
                     yield Finding(
                         (*where, key),

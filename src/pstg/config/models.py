@@ -155,8 +155,10 @@ class InterlockConfig(_Strict):
     equals: float | str | None = None
     """`true`/`false` read as 1/0; text only for a string tag."""
     not_equals: float | str | None = None
-    above: float | None = None
-    below: float | None = None
+    above: float | Literal["value"] | None = None
+    """A number, or `value`: the value being commanded (an ordering rule between set points,
+    e.g. the stop level must stay below the start level being set)."""
+    below: float | Literal["value"] | None = None
     message: str = Field(min_length=1)
     """What the user sees when the condition does not hold, e.g. "pump 1 is not in Auto"."""
 
@@ -190,6 +192,9 @@ class ReadbackConfig(_Strict):
     timeout: Seconds = 10.0
     tolerance: float = Field(default=0.0, ge=0)
     """How far the read-back may be from the value sent (engineering units)."""
+    equals: float | None = None
+    """The value the read-back tag must reach; None: the value commanded. A pulse confirmed
+    by another tag needs it (a fault reset: `{tag: pump1.tripped, equals: 0}`)."""
 
     @field_validator("timeout")
     @classmethod
@@ -344,6 +349,13 @@ class TagConfig(_Strict):
             )
         if data_type is _BOOL and limits:
             raise ValueError(f"tag {name!r} is a bool: command.min/max do not apply")
+        if command.pulse and command.readback.tag not in (None, name) and (
+            command.readback.equals is None
+        ):
+            raise ValueError(
+                f"tag {name!r}: a pulse confirmed by {command.readback.tag!r} needs "
+                "readback.equals (the value that tag must reach, e.g. 0 for a tripped bit)"
+            )
         if command.pulse and data_type is not _BOOL and 1 not in (command.values or {}):
             raise ValueError(
                 f"tag {name!r}: command.pulse writes 1, so it needs a bool tag "
