@@ -140,7 +140,8 @@ def test_a_pulse_confirmed_by_another_tag_says_what_that_tag_must_reach():
     command = tag(
         source="coil", command={"pulse": True, "readback": {"tag": "tripped", "equals": 0}}
     ).command
-    assert command is not None and command.readback.equals == 0
+    assert command is not None
+    assert command.readback.equals == 0
 
 
 def test_references_across_devices_are_allowed():

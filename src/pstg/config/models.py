@@ -349,8 +349,10 @@ class TagConfig(_Strict):
             )
         if data_type is _BOOL and limits:
             raise ValueError(f"tag {name!r} is a bool: command.min/max do not apply")
-        if command.pulse and command.readback.tag not in (None, name) and (
-            command.readback.equals is None
+        if (
+            command.pulse
+            and command.readback.tag not in (None, name)
+            and (command.readback.equals is None)
         ):
             raise ValueError(
                 f"tag {name!r}: a pulse confirmed by {command.readback.tag!r} needs "
