@@ -44,6 +44,8 @@ devices:
       - {{name: reset, source: coil, address: 1, writable: true, command: {{pulse: true}}}}
       - {{name: auto, source: discrete_input, address: 0}}
       - {{name: running, source: discrete_input, address: 1}}
+alarms:
+  - {{tag: run, kind: command_failed, priority: high, message: "the pump did not follow"}}
 """
 
 
@@ -154,6 +156,7 @@ async def test_a_run_command_is_confirmed_by_its_feedback(station, server):
     assert operated is not None
     assert operated.json()["state"] == "confirmed", operated.text
     assert operated.json()["read_back"] == 1
+    assert (await station.get("vera", "/alarms", state="active")).json()["alarms"] == []
     # min_interval: 1h between two operates of the run command.
     again = await station.post("alice", "/commands", {"tag": "run", "value": False})
     assert again.status_code == 409
@@ -171,6 +174,8 @@ async def test_a_feedback_that_does_not_follow_is_not_confirmed(station, server)
     assert result["state"] == "not_confirmed"
     assert "running did not reach True within 1.5 s" in result["detail"]
     assert await server.get_values(1, COIL, 0, 1) == [1]  # written, the plant did not follow
+    alarms = (await station.get("vera", "/alarms", state="active")).json()["alarms"]
+    assert [(a["id"], a["value"]) for a in alarms] == [("run.command_failed", 1.0)]
 
 
 async def test_a_pulse_is_confirmed_when_the_device_takes_it(station, server):

@@ -48,6 +48,7 @@ from pstg.times import to_micros
 
 if TYPE_CHECKING:
     from pstg.api.context import ApiContext
+    from pstg.commands.model import CommandState, CommandValue
     from pstg.commands.service import CommandService
     from pstg.service.http_server import ApiServer
 
@@ -253,6 +254,7 @@ class Gateway:
             self.live,
             self.write_tag,
             starts_in_hour=self._starts_in_hour,
+            on_result=self._command_result,
         )
         await self.commands.start()
         self.context = ApiContext(
@@ -271,6 +273,15 @@ class Gateway:
         self._api = ApiServer(create_app(self.context), sock)
         self._socket = None  # the server owns it now
         await self._api.start()
+
+    def _command_result(
+        self, tag: str, state: CommandState, value: CommandValue | None, ts: datetime
+    ) -> None:
+        """An operated command's outcome, to the command_failed alarms of its tag."""
+        if self.alarms is None:
+            return
+        expected = float(value) if isinstance(value, bool | int | float) else None
+        self.alarms.command_result(tag, state.value, expected, ts)
 
     def _starts_in_hour(self, feedback: str) -> tuple[int, float] | None:
         """Starts of the pump whose running feedback is `feedback` in the last hour, and the
