@@ -96,7 +96,8 @@ async def running_station(
     """`config_text` (with `{database}` and `{api_port}` to fill in) running as a gateway."""
     api_port = free_port()
     path = folder / "station.yaml"
-    path.write_text(config_text.format(database=database_url, api_port=api_port))
+    text = config_text.replace("{database}", database_url)
+    path.write_text(text.replace("{api_port}", str(api_port)))
     engine = create_engine(database_url)
     upgrade(engine)
     for name, role in USERS.items():

@@ -21,31 +21,31 @@ HR, COIL, DI = RegisterTable.HOLDING_REGISTER, RegisterTable.COIL, RegisterTable
 WRITE_CODES = (5, 6, 15, 16)
 
 CONFIG = """\
-station: {{id: ps-cmd}}
-storage: {{url: '{database}', spool: spool.db}}
-api: {{port: {api_port}}}
+station: {id: ps-cmd}
+storage: {url: '{database}', spool: spool.db}
+api: {port: {api_port}}
 devices:
   - id: plc1
     port: %(port)d
     poll_interval: 100ms
     timeout: 1s
     tags:
-      - {{name: sp, source: holding_register, address: 0, type: float32, word_order: little,
-         writable: true, command: {{min: 0, max: 10, readback: {{tolerance: 0.001}}}}}}
-      - {{name: trim, source: holding_register, address: 2, scale: 0.1, writable: true,
-         command: {{mode: direct, max: 100}}}}
-      - {{name: hoa, source: holding_register, address: 3, writable: true,
-         command: {{values: {{0: Off, 1: Hand, 2: Auto}}}}}}
-      - {{name: slow, source: holding_register, address: 4, writable: true,
-         command: {{max: 100, select_timeout: 300ms}}}}
-      - {{name: run, source: coil, address: 0, writable: true,
-         command: {{interlocks: [{{tag: auto, equals: true, message: "the pump is not in Auto"}}],
-                   readback: {{tag: running, timeout: 1500ms}}, min_interval: 1h}}}}
-      - {{name: reset, source: coil, address: 1, writable: true, command: {{pulse: true}}}}
-      - {{name: auto, source: discrete_input, address: 0}}
-      - {{name: running, source: discrete_input, address: 1}}
+      - {name: sp, source: holding_register, address: 0, type: float32, word_order: little,
+         writable: true, command: {min: 0, max: 10, readback: {tolerance: 0.001}}}
+      - {name: trim, source: holding_register, address: 2, scale: 0.1, writable: true,
+         command: {mode: direct, max: 100}}
+      - {name: hoa, source: holding_register, address: 3, writable: true,
+         command: {values: {0: Off, 1: Hand, 2: Auto}}}
+      - {name: slow, source: holding_register, address: 4, writable: true,
+         command: {max: 100, select_timeout: 300ms}}
+      - {name: run, source: coil, address: 0, writable: true,
+         command: {interlocks: [{tag: auto, equals: true, message: "the pump is not in Auto"}],
+                   readback: {tag: running, timeout: 1500ms}, min_interval: 1h}}
+      - {name: reset, source: coil, address: 1, writable: true, command: {pulse: true}}
+      - {name: auto, source: discrete_input, address: 0}
+      - {name: running, source: discrete_input, address: 1}
 alarms:
-  - {{tag: run, kind: command_failed, priority: high, message: "the pump did not follow"}}
+  - {tag: run, kind: command_failed, priority: high, message: "the pump did not follow"}
 """
 
 
