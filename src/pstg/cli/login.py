@@ -14,6 +14,7 @@ import typer
 from pstg.cli.app import app, fail, one_line_errors, stderr
 from pstg.cli.errors import exit_code
 from pstg.cli.service_client import (
+    LOGIN_PATH,
     ServiceClient,
     ServiceConfigOption,
     UrlOption,
@@ -53,9 +54,7 @@ def login(
     name = username or _ask_name()
     password = _read_password() if password_stdin else _ask_password(name, service.url)
     with one_line_errors(), ServiceClient(service, None) as client:
-        issued = client.request(
-            "POST", "/api/v1/auth/token", data={"username": name, "password": password}
-        )
+        issued = client.request("POST", LOGIN_PATH, data={"username": name, "password": password})
         token = str(issued["access_token"])
         expires_at = utc_now() + timedelta(seconds=int(issued["expires_in"]))
         me = client.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})

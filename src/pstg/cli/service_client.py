@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 URL_ENV = "PSTG_URL"
 TOKEN_ENV = "PSTG_TOKEN"
 DEFAULT_CONFIG = Path("station.yaml")
+LOGIN_PATH = "/api/v1/auth/token"
 CONNECT_TIMEOUT = 5.0
 DEFAULT_TIMEOUT = 30.0
 
@@ -239,7 +240,9 @@ class ServiceClient:
         detail = body.get("detail") if isinstance(body, dict) else None
         rule = body.get("rule") if isinstance(body, dict) else None
         text = detail if isinstance(detail, str) else response.reason_phrase
-        if response.status_code == 401 and self.token is not None:
+        if response.status_code == 401 and response.request.url.path.endswith(LOGIN_PATH):
+            text = f"login refused: {text}"
+        elif response.status_code == 401 and self.token is not None:
             text = f"{self.token.source} was refused: {text}"
         elif response.status_code == 401:
             text = f"{text}: run `{self.service.command('login')}`"
