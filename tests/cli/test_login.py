@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import stat
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from pstg.model import utc_now
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import upgrade
 from tests.api.conftest import PASSWORD, add_users, fast_password_hashing, make_context
-from tests.cli.conftest import Completed, pstg_executable
+from tests.cli.conftest import Completed, run_pstg
 from tests.poller.conftest import free_port
 
 __all__ = ["fast_password_hashing"]  # autouse: cheap argon2 for the users the service checks
@@ -65,16 +64,9 @@ async def service(tmp_path: Path) -> AsyncIterator[str]:
 
 
 async def pstg(*args: str, stdin: str | None = None) -> Completed:
-    """The real console script (not CliRunner in a thread: yaml-rs, which reads the station
-    file, crashed the test process with SIGSEGV there about one run in three)."""
-    process = await asyncio.create_subprocess_exec(
-        pstg_executable(), *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate((stdin or "").encode()), 120)
-    assert process.returncode is not None
-    return Completed(process.returncode, out.decode(), err.decode())
+    # The real console script, not CliRunner in a thread: yaml-rs, which reads the station
+    # file, crashed the test process with SIGSEGV there about one run in three.
+    return await run_pstg(*args, stdin=stdin)
 
 
 def config_for(tmp_path: Path, url: str, station_id: str = "ps-01") -> Path:
