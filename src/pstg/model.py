@@ -155,6 +155,7 @@ class EventKind(StrEnum):
     SPOOL_REPLAYED = "spool_replayed"  # the database is back and the spool was written to it
     STORAGE_BEHIND = "storage_behind"  # samples arrive faster than the database takes them
     ALARM = "alarm"  # an alarm changed state (the alarm journal has the details)
+    COMMAND = "command"  # a command was selected, operated, refused... (the command journal)
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
 
@@ -170,6 +171,7 @@ OPERATIONAL_EVENT_KINDS = frozenset(
         EventKind.SPOOL_REPLAYED,
         EventKind.STORAGE_BEHIND,
         EventKind.ALARM,
+        EventKind.COMMAND,
     }
 )
 """Event kinds every role may read. Every other kind (logins: the typed user name, the

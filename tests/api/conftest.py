@@ -28,10 +28,14 @@ from pstg.auth import passwords
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthService
 from pstg.auth.users import add_user
+from pstg.commands.service import CommandService
 from pstg.config.models import StationConfig
+from pstg.config.tag_table import TagTable
 from pstg.metrics import Metrics
 from pstg.model import Sample
 from pstg.poller.stats import DeviceStats
+from pstg.poller.writes import WriteOutcome, WriteStatus, WriteValue
+from pstg.sinks.live import LiveCache
 from pstg.storage.catalog import sync_catalog
 from pstg.storage.rows import to_micros, to_row
 from pstg.storage.schema import events
@@ -72,6 +76,9 @@ STATION = StationConfig.model_validate(
                         "address": 10,
                         "unit": "%",
                         "writable": True,
+                        # Anyone may command it, in one step: the role matrix reaches the
+                        # command endpoints with every caller (tests/commands test the rest).
+                        "command": {"mode": "direct", "role": "viewer", "max": 100},
                     },
                 ],
             },
@@ -217,7 +224,19 @@ def make_context(
         writer_stats=writer_stats,
         started_at=datetime.now(UTC),
         alarms=AlarmService(engine, catalog.station_id, AlarmEngine(config)),
+        commands=CommandService(
+            engine,
+            catalog.station_id,
+            config,
+            LiveCache(TagTable.from_config(config)),
+            no_device,
+        ),
     )
+
+
+async def no_device(tag: str, value: WriteValue, **_: Any) -> WriteOutcome:
+    """The write of the API tests, which run no poller: nothing answers (a link down)."""
+    return WriteOutcome(tag, "plc1", value, WriteStatus.FAILED, message="no device in this test")
 
 
 def add_users(engine: Engine) -> None:

@@ -123,6 +123,16 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
     ("POST", "/api/v1/tokens"): _new_token,
     ("DELETE", "/api/v1/tokens/{token_id}"): _token_to_revoke,
     ("POST", "/api/v1/auth/token"): _login,
+    ("POST", "/api/v1/commands"): lambda api, n: {
+        "json": {"tag": "pump1.speed", "value": n % 100, "comment": f"matrix {n}"}
+    },
+    **{
+        ("POST", f"/api/v1/commands/{{command_id}}/{step}"): lambda api, n: {
+            "path": {"command_id": 999_999}
+        }
+        for step in ("operate", "cancel")
+    },
+    ("GET", "/api/v1/commands/{command_id}"): lambda api, n: {"path": {"command_id": 999_999}},
 }
 
 ENDPOINTS = [
@@ -143,6 +153,13 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/unshelve", Role.OPERATOR),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/out-of-service", Role.ENGINEER),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/in-service", Role.ENGINEER),
+    Endpoint("GET", "/api/v1/commands", Role.VIEWER),
+    # A direct command: selected and operated in one request (200; the test device is down).
+    Endpoint("POST", "/api/v1/commands", Role.VIEWER),
+    # No such command: the role lets every user in, the service answers 404.
+    Endpoint("GET", "/api/v1/commands/{command_id}", Role.VIEWER, 404),
+    Endpoint("POST", "/api/v1/commands/{command_id}/operate", Role.VIEWER, 404),
+    Endpoint("POST", "/api/v1/commands/{command_id}/cancel", Role.VIEWER, 404),
     Endpoint("GET", "/api/v1/config", Role.ENGINEER),
     Endpoint("GET", "/api/v1/audit", Role.ENGINEER),
     Endpoint("GET", "/api/v1/audit/verify", Role.ENGINEER),

@@ -2,9 +2,10 @@
 
 Pure Python: no I/O, no clock, no asyncio. The service calls `process` with every poll batch,
 `tick` about once a second (delays, timeouts, the starts window and shelve expiry need time to
-pass, not samples), and the operator methods from the API; it journals every `Transition` the
-calls return. Each call is cheap: samples are routed by tag to the rules that read them, and
-`tick` visits only alarms with a timer running.
+pass, not samples), `command_result` with the outcome of every operated command, and the
+operator methods from the API; it journals every `Transition` the calls return. Each call is
+cheap: samples are routed by tag to the rules that read them, and `tick` visits only alarms
+with a timer running.
 
 How an alarm's condition becomes a state (docs/alarms.md has the whole story), and where each
 step lives:
@@ -30,7 +31,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pstg.alarms.conditions import Condition, condition_for, new_timers
+from pstg.alarms.conditions import (
+    COMMAND_STATES,
+    CommandHandler,
+    Condition,
+    condition_for,
+    new_timers,
+)
 from pstg.alarms.delays import RESTORED, Delays
 from pstg.alarms.errors import ActionRefused, AlarmError, SnapshotError, UnknownAlarm
 from pstg.alarms.index import TagIndex
@@ -44,6 +51,7 @@ from pstg.config.models import AlarmConfig, StationConfig
 from pstg.model import Sample, utc_now
 
 __all__ = [
+    "COMMAND_STATES",
     "DEFAULT_MAX_SHELVE",
     "RESTORED",
     "SHELVE_EXPIRED",
@@ -77,6 +85,7 @@ class AlarmEngine:
         self._timers = new_timers()
         self._index = TagIndex()
         self._conditions: dict[str, Condition] = {}
+        self._commands: dict[str, list[CommandHandler]] = {}  # commanded tag -> its rules
         for rule in _rules_of(rules):
             if rule.id in self._conditions:
                 raise RuleError(f"two alarms have the id {rule.id!r}")
@@ -84,6 +93,8 @@ class AlarmEngine:
             self._conditions[rule.id] = condition
             for tag, handler in condition.inputs():
                 self._index.add(tag, handler)
+            for tag, on_command in condition.commands():
+                self._commands.setdefault(tag, []).append(on_command)
             if rule.suppress_tag is not None:
                 suppression = Suppression(condition.alarm, rule.suppress_value, self._lifecycle)
                 self._index.add(rule.suppress_tag, suppression.on_value)
@@ -119,6 +130,24 @@ class AlarmEngine:
     def process(self, samples: Iterable[Sample]) -> list[Transition]:
         """Feed one poll batch; the transitions it causes, in sample order."""
         return self._index.dispatch(samples)
+
+    def command_result(
+        self, tag: str, state: str, value: float | None, ts: datetime
+    ) -> list[Transition]:
+        """The outcome of a command operated on `tag` at `ts`; the transitions it causes.
+
+        `state` is one of `COMMAND_STATES` (confirmed, not_confirmed, failed, device_refused;
+        ValueError for any other) and `value` the value the read-back tag had to reach (the
+        value commanded, or the read-back's `equals`). Only command_failed rules on `tag` read
+        it; a tag without one gives no transitions.
+        """
+        if state not in COMMAND_STATES:
+            known = ", ".join(sorted(COMMAND_STATES))
+            raise ValueError(f"unknown command state {state!r} (expected one of {known})")
+        out: list[Transition] = []
+        for on_command in self._commands.get(tag, ()):
+            on_command(state, value, ts, out)
+        return out
 
     def tick(self, now: datetime) -> list[Transition]:
         """Let time pass to `now`: delays, comm loss, fail-to-start, the starts window and

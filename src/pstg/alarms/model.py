@@ -48,7 +48,8 @@ class Alarm:
     """The condition, after the delays (it keeps being followed while masked)."""
     value: Value = None
     """The last value seen: the tag's value, the bad quality's reason, the starts in the
-    window (starts_per_hour) or the seconds without a good read (comm_loss)."""
+    window (starts_per_hour), the seconds without a good read (comm_loss) or the value a
+    command's read-back had to reach (command_failed)."""
     since: datetime | None = None
     """When the alarm entered its current state."""
     active_since: datetime | None = None

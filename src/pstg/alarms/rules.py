@@ -3,7 +3,8 @@
 Compiling happens once, when the engine is built; what the engine does per sample is then a
 dict lookup and one comparison. The config (`AlarmConfig`, checked by `pstg check-config`)
 says *what* to watch; `AlarmRule` adds what the engine needs to watch it cheaply: the id, the
-delays as timedeltas and, for comm_loss, the set of tags its device delivers.
+delays as timedeltas, for comm_loss the set of tags its device delivers and, for
+command_failed, the read-back tag and tolerance of the tag's `command` block.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pstg.config.models import (
     LIMIT_KINDS,
     AlarmConfig,
     AlarmKind,
+    CommandConfig,
     Priority,
     StationConfig,
 )
@@ -55,6 +57,12 @@ class AlarmRule:
     """comm_loss: the tags read from the device, whose samples say whether it answers."""
     device_enabled: bool = True
     """comm_loss: a disabled device is not polled on purpose, so its alarm never activates."""
+    readback: str | None = None
+    """command_failed: the tag whose value shows the plant followed (`command.readback.tag`,
+    else the commanded tag itself)."""
+    tolerance: float = 0.0
+    """command_failed: how far the read-back may be from the value commanded
+    (`command.readback.tolerance`)."""
 
     @property
     def is_limit(self) -> bool:
@@ -90,16 +98,31 @@ class AlarmRule:
             return f"{subject} without {self.feedback} for {seconds:g}s"
         if self.kind == "comm_loss":
             return f"{subject} no good read for {self.timeout.total_seconds():g}s"
+        if self.kind == "command_failed":
+            within = f" ± {self.tolerance:g}" if self.tolerance else ""
+            return f"{subject} command not followed by {self.readback}{within}"
         return f"{subject} {self.kind}"
 
 
 def compile_rule(
-    alarm: AlarmConfig, *, device_tags: Collection[str] = (), device_enabled: bool = True
+    alarm: AlarmConfig,
+    *,
+    device_tags: Collection[str] = (),
+    device_enabled: bool = True,
+    command: CommandConfig | None = None,
 ) -> AlarmRule:
-    """The rule for one alarm; `device_tags` and `device_enabled` only matter for comm_loss."""
+    """The rule for one alarm; `device_tags` and `device_enabled` only matter for comm_loss,
+    `command` (the command block of the alarm's tag) for command_failed: without it the
+    tag reads itself back with no tolerance."""
     default_timeout = DEFAULT_COMM_LOSS_TIMEOUT if alarm.kind == "comm_loss" else 0.0
     timeout = alarm.timeout if alarm.timeout is not None else default_timeout
     suppress = alarm.suppress_when
+    readback, tolerance = None, 0.0
+    if alarm.kind == "command_failed":
+        readback = alarm.tag
+        if command is not None:
+            readback = command.readback.tag or alarm.tag
+            tolerance = command.readback.tolerance
     return AlarmRule(
         id=alarm.alarm_id,
         kind=alarm.kind,
@@ -119,6 +142,8 @@ def compile_rule(
         config=alarm,
         device_tags=frozenset(device_tags) if alarm.kind == "comm_loss" else frozenset(),
         device_enabled=device_enabled,
+        readback=readback,
+        tolerance=tolerance,
     )
 
 
@@ -127,13 +152,16 @@ def compile_rules(
     *,
     device_tags: Mapping[str, Collection[str]] | None = None,
     disabled_devices: Collection[str] = (),
+    commands: Mapping[str, CommandConfig] | None = None,
 ) -> list[AlarmRule]:
     """Rules for `alarms` in config order; RuleError when two share an id.
 
     `device_tags` maps a device id to the tag names read from it (comm_loss needs it: without
-    it a comm_loss rule sees no reads and activates after its timeout).
+    it a comm_loss rule sees no reads and activates after its timeout). `commands` maps a tag
+    name to its command block (command_failed reads its read-back tag and tolerance there).
     """
     tags_of = device_tags or {}
+    command_of = commands or {}
     rules: list[AlarmRule] = []
     seen: set[str] = set()
     for alarm in alarms:
@@ -142,6 +170,7 @@ def compile_rules(
             alarm,
             device_tags=tags_of.get(device, ()),
             device_enabled=device not in disabled_devices,
+            command=command_of.get(alarm.tag or ""),
         )
         if rule.id in seen:
             raise RuleError(f"two alarms have the id {rule.id!r}; give each an explicit id")
@@ -151,9 +180,16 @@ def compile_rules(
 
 
 def station_rules(config: StationConfig) -> list[AlarmRule]:
-    """The rules of a whole station, with each device's tags known to its comm_loss rule."""
+    """The rules of a whole station, with each device's tags known to its comm_loss rule and
+    each commanded tag's read-back known to its command_failed rule."""
     return compile_rules(
         config.alarms,
         device_tags={device.id: [tag.name for tag in device.tags] for device in config.devices},
         disabled_devices={device.id for device in config.devices if not device.enabled},
+        commands={
+            tag.name: tag.command
+            for device in config.devices
+            for tag in device.tags
+            if tag.command is not None
+        },
     )

@@ -4,7 +4,8 @@ off the polling path, and operator actions that are journaled and audited atomic
 - `process()` runs the engine on each poll batch (cheap, in the event loop) and queues the
   transitions; a flusher writes them to `alarm_journal`, the touched alarms' states to
   `alarm_states` and an `alarm` event per transition, every half second in a worker thread,
-  so a flood of transitions never slows polling.
+  so a flood of transitions never slows polling. `command_result()` does the same with the
+  outcome of each operated command (command_failed alarms).
 - `act()` (acknowledge, shelve, unshelve, out of service) changes the engine, then writes the
   transition, the new state and the audit row in one transaction; if that fails, the alarm is
   put back as it was and the action is refused: nothing happens without its audit record.
@@ -118,6 +119,17 @@ class AlarmService:
         transitions = self.engine.process(samples)
         if transitions:
             self._pending.extend(transitions)
+
+    def command_result(
+        self, tag: str, state: str, value: float | None, ts: datetime
+    ) -> list[Transition]:
+        """The outcome of a command operated on `tag` (see `AlarmEngine.command_result`);
+        its transitions are queued for the flusher like those of a poll batch, and returned.
+        Call it in the event loop, which is where the engine changes."""
+        transitions = self.engine.command_result(tag, state, value, ts)
+        if transitions:
+            self._pending.extend(transitions)
+        return transitions
 
     async def flush(self) -> None:
         batch, self._pending = self._pending, []

@@ -20,6 +20,7 @@ from pstg.api.routers import (
     alarms,
     audit,
     auth,
+    commands,
     config,
     devices,
     events,
@@ -50,7 +51,9 @@ def create_app(context: ApiContext) -> FastAPI:
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
     install_http_hygiene(app, context.config.api)
     install_docs(app, OPENAPI_URL)
-    routers = (health, auth, users, devices, tags, timeseries, events, alarms, audit, config)
+    routers = (
+        health, auth, users, devices, tags, timeseries, events, alarms, commands, audit, config
+    )  # fmt: skip
     for module in (*routers, metrics):
         app.include_router(module.router)  # each carries its prefix
     return app

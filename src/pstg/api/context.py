@@ -17,6 +17,7 @@ from pstg.sinks.live import LiveCache
 if TYPE_CHECKING:
     from pstg.alarms.service import AlarmService
     from pstg.auth.service import AuthService
+    from pstg.commands.service import CommandService
     from pstg.metrics import Metrics
     from pstg.poller.stats import DeviceStats
     from pstg.storage.writer import WriterStats
@@ -48,6 +49,8 @@ class ApiContext:
     started_at: datetime = field(default_factory=utc_now)
     alarms: AlarmService | None = None
     """The alarm engine of the running service; None when nothing evaluates alarms."""
+    commands: CommandService | None = None
+    """Select-before-operate of the running service; None when nothing writes (tools)."""
 
     def __post_init__(self) -> None:
         if self.live is None:

@@ -23,7 +23,7 @@ from pstg.config.models import LIMIT_KINDS, MAX_ADDRESS, StationConfig, TagConfi
 from pstg.model import DataType, RegisterTable
 
 LIMIT_ALARMS = LIMIT_KINDS
-NUMERIC_ALARMS = LIMIT_KINDS | {"discrete", "fail_to_start", "starts_per_hour"}
+NUMERIC_ALARMS = LIMIT_KINDS | {"discrete", "fail_to_start", "starts_per_hour", "command_failed"}
 """Alarm kinds that compare their tag's value with a number."""
 
 LineOf = Callable[[Loc], int | None]
@@ -176,7 +176,8 @@ def _span(tag: TagConfig) -> str:
 
 
 def _alarm_references(config: StationConfig) -> Iterator[Finding]:
-    """Every tag and device an alarm names exists, and tags compared with numbers are numbers."""
+    """Every tag and device an alarm names exists, tags compared with numbers are numbers, and
+    a command_failed alarm's tag has a command block."""
     tags = {tag.name: tag for device in config.devices for tag in device.tags}
     devices = {device.id: device for device in config.devices}
     for a, alarm in enumerate(config.alarms):
@@ -190,6 +191,14 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
                 yield Finding(
                     (*loc, "kind"),
                     f"a {alarm.kind} alarm needs a numeric tag; {alarm.tag!r} is a string",
+                )
+            elif alarm.kind == "command_failed" and tag.command is None:
+                # Only commands report their outcome: without a command block the alarm
+                # could never be raised, which would look like a plant that always follows.
+                yield Finding(
+                    (*loc, "tag"),
+                    f"a command_failed alarm needs a commanded tag; {alarm.tag!r} has no "
+                    "command block, so no command result could ever raise it",
                 )
         if alarm.feedback is not None:
             yield from _numeric_tag(alarm.feedback, tags, (*loc, "feedback"), "feedback")

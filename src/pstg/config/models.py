@@ -444,6 +444,7 @@ AlarmKind = Literal[
     "comm_loss",
     "fail_to_start",
     "starts_per_hour",
+    "command_failed",
 ]
 Priority = Literal["critical", "high", "medium", "low"]
 
@@ -461,6 +462,7 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "comm_loss": frozenset({"device", "timeout"}),
     "fail_to_start": frozenset({"tag", "feedback", "timeout"}),
     "starts_per_hour": frozenset({"tag", "limit"}),
+    "command_failed": frozenset({"tag"}),
 }
 _KIND_SPECIFIC_KEYS = frozenset().union(*_KIND_KEYS.values())
 
@@ -478,7 +480,8 @@ class AlarmConfig(_Strict):
     id: str | None = Field(default=None, pattern=ALARM_ID_PATTERN, max_length=128)
     """Unique alarm id; default `<tag or device>.<kind>` (see `alarm_id`)."""
     tag: str | None = None
-    """The watched tag; for fail_to_start the run command, for starts_per_hour the feedback."""
+    """The watched tag; for fail_to_start the run command, for starts_per_hour the feedback,
+    for command_failed the commanded tag (it needs a `command` block)."""
     device: str | None = None  # for comm_loss
     kind: AlarmKind
     limit: float | None = None  # limit alarms; starts_per_hour: starts allowed per hour

@@ -3,9 +3,10 @@
     open()   (blocking)  instance lock -> the API's socket -> database (schema check, catalog)
     start()              alarm states restored -> live view warmed from the database ->
                          pipeline (storage, alarms, live, log sinks) -> gap marker if the last
-                         run crashed -> sources (poll loops) -> API
-    stop()               API -> sources (bounded) -> end-of-data marker -> sinks closed in
-                         reverse (storage last: everything flushed) -> lock released
+                         run crashed -> sources (poll loops) -> commands -> API
+    stop()               API -> commands (open selections expire) -> sources (bounded) ->
+                         end-of-data marker -> sinks closed in reverse (storage last:
+                         everything flushed) -> lock released
 
 `pstg run` and `pstg demo` both use it; tests run it in-process.
 """
@@ -47,6 +48,7 @@ from pstg.times import to_micros
 
 if TYPE_CHECKING:
     from pstg.api.context import ApiContext
+    from pstg.commands.service import CommandService
     from pstg.service.http_server import ApiServer
 
 log = logging.getLogger("pstg.gateway")
@@ -84,6 +86,8 @@ class Gateway:
         self.source: Poller | WorkerPool | None = None
         """What polls: the poll loops in this process, or worker processes."""
         self.context: ApiContext | None = None
+        self.commands: CommandService | None = None
+        """Select-before-operate, served through the API (None without it)."""
         self._lock: InstanceLock | None = None
         self._socket: socket.socket | None = None
         self._api: ApiServer | None = None
@@ -237,10 +241,20 @@ class Gateway:
         from pstg.api.context import ApiContext
         from pstg.auth.secret import load_or_create_secret
         from pstg.auth.service import AuthService
+        from pstg.commands.service import CommandService
         from pstg.metrics import Metrics
         from pstg.service.http_server import ApiServer
 
         secret = await asyncio.to_thread(load_or_create_secret, storage.engine)
+        self.commands = CommandService(
+            storage.engine,
+            storage.catalog.station_id,
+            self.config,
+            self.live,
+            self.write_tag,
+            starts_in_hour=self._starts_in_hour,
+        )
+        await self.commands.start()
         self.context = ApiContext(
             engine=storage.engine,
             config=self.config,
@@ -252,10 +266,23 @@ class Gateway:
             device_stats=self.device_stats,
             writer_stats=self.writer_stats,
             alarms=self.alarms,
+            commands=self.commands,
         )
         self._api = ApiServer(create_app(self.context), sock)
         self._socket = None  # the server owns it now
         await self._api.start()
+
+    def _starts_in_hour(self, feedback: str) -> tuple[int, float] | None:
+        """Starts of the pump whose running feedback is `feedback` in the last hour, and the
+        starts allowed, from its starts_per_hour alarm (None when it has none)."""
+        if self.alarms is None:
+            return None
+        for alarm in self.alarms.engine.alarms():
+            rule = alarm.rule
+            if rule.kind == "starts_per_hour" and rule.tag == feedback and rule.limit is not None:
+                starts = alarm.value if isinstance(alarm.value, float | int) else 0
+                return int(starts), rule.limit
+        return None
 
     @property
     def readings(self) -> int:
@@ -288,6 +315,9 @@ class Gateway:
         if api is not None:
             await api.stop()
             await self._flush_refusals()
+        commands, self.commands = self.commands, None
+        if commands is not None:
+            await commands.stop()
         source, self.source = self.source, None
         if source is not None:
             await source.stop()

@@ -7,9 +7,10 @@
     comm_loss.py        comm_loss: no good read from a device for a timeout
     fail_to_start.py    fail_to_start: commanded without running feedback for a timeout
     starts_per_hour.py  starts_per_hour: too many starts in a sliding hour
+    command_failed.py   command_failed: an operated command the plant did not follow
 
 `CONDITIONS` maps each kind to its class. A new kind is a new module here, a line in
-`CONDITIONS`, and the kind in the config (`pstg.config.models.AlarmKind`).
+`CONDITIONS`, and the kind in the config (`pstg.config.models.AlarmKind` and `_KIND_KEYS`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from __future__ import annotations
 from typing import Final
 
 from pstg.alarms.conditions.bad_quality import BadQualityCondition
-from pstg.alarms.conditions.base import Condition, Timers
+from pstg.alarms.conditions.base import COMMAND_STATES, CommandHandler, Condition, Timers
 from pstg.alarms.conditions.comm_loss import CommLossCondition
+from pstg.alarms.conditions.command_failed import CommandFailedCondition
 from pstg.alarms.conditions.discrete import DiscreteCondition
 from pstg.alarms.conditions.fail_to_start import FailToStartCondition
 from pstg.alarms.conditions.limit import LimitCondition
@@ -38,9 +40,10 @@ CONDITIONS: Final[dict[AlarmKind, type[Condition]]] = {
     "comm_loss": CommLossCondition,
     "fail_to_start": FailToStartCondition,
     "starts_per_hour": StartsPerHourCondition,
+    "command_failed": CommandFailedCondition,
 }
 """The condition class of each rule kind. `AlarmEngine.tick` visits the armed conditions in
-this order of kinds (comm_loss, fail_to_start, then starts_per_hour)."""
+this order of kinds (comm_loss, fail_to_start, starts_per_hour, then command_failed)."""
 
 
 def condition_for(rule: AlarmRule, delays: Delays, timers: Timers) -> Condition:
@@ -53,4 +56,12 @@ def new_timers() -> Timers:
     return Timers(dict.fromkeys(CONDITIONS.values()))
 
 
-__all__ = ["CONDITIONS", "Condition", "Timers", "condition_for", "new_timers"]
+__all__ = [
+    "COMMAND_STATES",
+    "CONDITIONS",
+    "CommandHandler",
+    "Condition",
+    "Timers",
+    "condition_for",
+    "new_timers",
+]

@@ -7,19 +7,29 @@ hands that to the delays (`_evaluate`). One subclass per rule kind, registered b
 
 A condition that needs time to pass (a timeout, a sliding window) arms itself in `Timers`;
 `AlarmEngine.tick` calls `tick` on armed conditions only, kind by kind in registry order.
+
+A condition that follows the outcome of operated commands (command_failed) names the commanded
+tags in `commands`; `AlarmEngine.command_result` hands it each result for those tags.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from pstg.alarms.delays import Delayed, Delays
 from pstg.alarms.index import Handler
 from pstg.alarms.model import Alarm, Transition
 from pstg.alarms.rules import AlarmRule
 from pstg.model import Quality, Sample
+
+COMMAND_STATES: Final = frozenset({"confirmed", "not_confirmed", "failed", "device_refused"})
+"""The outcomes of an operated command, as the command service reports them."""
+
+CommandHandler = Callable[[str, float | None, datetime, list[Transition]], None]
+"""Takes one command result (state, the value the read-back had to reach, when); appends the
+transitions it causes to the list."""
 
 
 class Condition(Delayed):
@@ -42,6 +52,11 @@ class Condition(Delayed):
     def on_value(self, sample: Sample, out: list[Transition]) -> None:
         """A sample of the rule's tag."""
         raise NotImplementedError
+
+    def commands(self) -> list[tuple[str, CommandHandler]]:
+        """The commanded tags whose command results this condition reads, each with the
+        method the results go to. By default none."""
+        return []
 
     def tick(self, now: datetime, out: list[Transition]) -> None:
         """Time has passed to `now`; called only while the condition is armed in `Timers`."""
