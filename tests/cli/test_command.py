@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pstg.cli.control import OUTCOME_EXIT
 from pstg.cli.errors import EXIT_CODES
 from pstg.errors import Invalid
 from pstg.model import RegisterTable
@@ -20,6 +21,7 @@ PASSWORD = "correct horse battery"
 
 
 def station_file(folder: Path, modbus_port: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "station.yaml"
     path.write_text(
         "station: {id: ps-cmd}\n"
@@ -86,17 +88,27 @@ async def test_a_set_point_is_commanded_and_a_refusal_explained(tmp_path: Path) 
             assert refused.stderr.startswith("error: refused (range): ")
             assert len(refused.stderr.splitlines()) == 1
 
+            server.refuse_writes = 3  # the PLC will not take it: illegal data value
+            device = await run_pstg("command", "sp", "5", "--yes", "-c", str(config))
+            assert device.returncode == OUTCOME_EXIT["device_refused"] == 5
+            assert device.stdout.splitlines()[1:] == ["operating..."]
+            assert "device_refused: " in device.stderr
+            assert "Modbus exception 3" in device.stderr
+            server.refuse_writes = None
+
             table = await run_pstg("command", "--list", "-c", str(config))
             assert table.returncode == 0, table.stderr
             rows = table.stdout.splitlines()
             assert rows[0].split()[:3] == ["id", "selected", "tag"]
-            assert "refused" in rows[1]
-            assert "confirmed" in rows[2]
+            assert [row.split()[7] for row in rows[1:]] == [
+                "device_refused", "refused", "confirmed",
+            ]  # fmt: skip
 
             lines = await run_pstg("command", "--list", "--json", "--tag", "sp", "-c",
                                    str(config))  # fmt: skip
             journal = [json.loads(line) for line in lines.stdout.splitlines()]
             assert [(c["state"], c["value"], c["user"]) for c in journal] == [
+                ("device_refused", 5, "olga"),
                 ("refused", 99, "olga"),
                 ("confirmed", 12.5, "olga"),
             ]

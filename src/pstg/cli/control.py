@@ -226,8 +226,9 @@ def _report(final: dict[str, Any]) -> int:
     if final.get("exception_code") is not None:
         facts.append(f"Modbus exception {final['exception_code']}")
     if final.get("seconds") is not None:
-        facts.append(f"in {float(final['seconds']):.2f} s")
-    line = state + (": " + ", ".join(facts) if facts else "")
+        facts.append(f"in {float(final['seconds']):.3f} s")
+    shown = f"refused ({final['rule']})" if state == "refused" and final.get("rule") else state
+    line = shown + (": " + ", ".join(facts) if facts else "")
     if final.get("detail"):
         line += f" ({final['detail']})"
     if state == "confirmed":
@@ -319,7 +320,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             str(row.get("mode")),
             str(row.get("state")),
             "-" if row.get("read_back") is None else _json(row["read_back"]),
-            "-" if seconds is None else f"{float(seconds):.2f}",
+            "-" if seconds is None else f"{float(seconds):.3f}",
             row.get("comment") or "",
             row.get("detail") or "",
         )
