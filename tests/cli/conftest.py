@@ -22,16 +22,20 @@ class Completed:
     stderr: str
 
 
-async def run_pstg(*args: str, limit: float = 120.0, columns: int = 200) -> Completed:
+async def run_pstg(
+    *args: str, limit: float = 120.0, columns: int = 200, stdin: str | None = None
+) -> Completed:
+    """`pstg ARGS` as a process; `stdin` is what it reads (default: nothing, not a terminal)."""
     env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
     process = await asyncio.create_subprocess_exec(
         pstg_executable(),
         *args,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
-    out, err = await asyncio.wait_for(process.communicate(), limit)
+    given = None if stdin is None else stdin.encode()
+    out, err = await asyncio.wait_for(process.communicate(given), limit)
     assert process.returncode is not None
     return Completed(process.returncode, out.decode(), err.decode())

@@ -75,6 +75,8 @@ def main(
     if not debug:
         # Alembic narrates every step at INFO; `pstg migrate` says what happened in one line.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # httpx logs every request at INFO; the commands that call the API print their steps.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def fail(reason: str, code: int = FAILURE) -> NoReturn:

@@ -3,10 +3,12 @@
 from pstg.cli import (  # noqa: F401
     audit,
     check_config,
+    control,
     demo,
     export,
     health,
     import_,
+    login,
     migrate,
     poll,
     run,

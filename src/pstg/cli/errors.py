@@ -7,7 +7,9 @@ command exits with, so a script or a supervisor can tell "fix the input" from "t
     2    invalid input: a malformed option (Click's own usage errors), a value, a file's
          contents
     3-9  a command's own outcomes, kept out of this table: `pstg poll` uses 3-7 (connection
-         failed, timeout, Modbus exception, malformed response, write not confirmed)
+         failed, timeout, Modbus exception, malformed response, write not confirmed);
+         `pstg command` gives 3, 5 and 7 the same meanings (`failed`, `device_refused`,
+         `not_confirmed`, `pstg.cli.control.OUTCOME_EXIT`) and a refusal its class below
     10   not found: the named tag, station, user, token or file does not exist
     11   conflict: the state does not allow it (a schema to migrate, a file already there,
          another station answering)
