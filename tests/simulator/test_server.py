@@ -26,6 +26,12 @@ def as_float(words: list[int]) -> float:
     return value
 
 
+def cdab(value: float) -> list[int]:
+    """A float32 as two registers, low word first (word order little)."""
+    high, low = struct.unpack(">HH", struct.pack(">f", value))
+    return [low, high]
+
+
 async def test_reads_follow_the_model(simulator: Simulator) -> None:
     driver, context = await client(simulator.ports[0])
     station = simulator.stations[0]
@@ -140,6 +146,30 @@ async def test_a_write_lost_with_a_dropped_link_is_not_served_as_written() -> No
             assert (await modbus.read_holding_registers(0, count=1)).registers == [180]
         assert simulator.stations[0].setpoints.lead_start == pytest.approx(1.8)
         assert server.writes == 0
+
+
+async def test_the_float_set_point_is_written_whole_in_one_fc16_and_served_back(
+    simulator: Simulator,
+) -> None:
+    server = simulator.servers[0]
+    setpoints = simulator.stations[0].setpoints
+    async with foreign_client(simulator.ports[0]) as modbus:
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(3.5)
+        written = await modbus.write_registers(32, cdab(4.25))  # FC 16, both words at once
+        assert not written.isError(), written
+        assert setpoints.high_pressure == 4.25
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(4.25)
+        assert server.writes == 1
+        # Out of range, not a number, or one word alone (FC 6): refused, the old value stays.
+        for value in (12.0, 0.4, float("nan")):
+            refused = await modbus.write_registers(32, cdab(value))
+            assert refused.exception_code == 3, (value, refused)
+        for address, word in zip((32, 33), cdab(5.0), strict=True):
+            half = await modbus.write_register(address, word)
+            assert half.exception_code == 2, (address, half)
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(4.25)
+    assert setpoints.high_pressure == 4.25
+    assert (server.writes, server.writes_refused) == (1, 5)
 
 
 async def test_several_units_are_separate_stations_and_others_get_gateway_exception() -> None:
