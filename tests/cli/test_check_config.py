@@ -153,3 +153,12 @@ def test_command_blocks_are_reported_like_every_other_problem(monkeypatch):
     assert "devices[0].tags[3].command.max: tag 'sp1' cannot be written 7000" in result.stderr
     monkeypatch.chdir(CASES / "command_blocks")
     assert check("station.yaml").exit_code == 0
+
+
+def test_the_seeded_config_with_its_command_blocks_passes(tmp_path):
+    config = tmp_path / "station.yaml"
+    assert runner.invoke(app, ["seed", "-o", str(config)]).exit_code == 0
+    assert "command: {pulse: true" in config.read_text()
+    result = check(config)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{config}: OK, station ls-01")

@@ -10,6 +10,8 @@ import httpx
 
 from pstg.auth.roles import Role
 from pstg.auth.users import add_user
+from pstg.simulator.process import StationDesign
+from pstg.simulator.registers import RegisterMap
 from pstg.simulator.runner import Simulator
 from pstg.simulator.scenarios import parse_scenario
 from pstg.simulator.seed import SeedOptions, seed_config_text
@@ -137,7 +139,7 @@ async def test_demo_gives_a_working_service_and_the_printed_credentials_work(tmp
             )  # fmt: skip
     finally:
         await stop_pstg(process)
-    assert len(tags.json()) == 96
+    assert len(tags.json()) == len(RegisterMap(StationDesign()).points)  # the seeded tags
     assert trend.status_code == 200
     assert any(not bucket["gap"] for bucket in trend.json()["buckets"])
     assert (tmp_path / "demo" / "station.yaml").exists()

@@ -1,9 +1,12 @@
-"""Simulator fixtures: a running simulator on a free port, and a real Modbus client for it."""
+"""Simulator fixtures: a running simulator on a free port, and real Modbus clients for it: the
+collector's own driver, and pymodbus's client (a foreign one: the exact function code sent)."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
+from pymodbus.client import AsyncModbusTcpClient
 
 from pstg.config.models import DeviceConfig
 from pstg.drivers.base import Driver, DriverContext
@@ -41,3 +44,14 @@ async def client(
 
 async def read(driver: Driver, table: RegisterTable, address: int, count: int) -> list[int]:
     return list(await driver.read(ReadBlock(table, address, count, ())))
+
+
+@asynccontextmanager
+async def foreign_client(port: int) -> AsyncIterator[AsyncModbusTcpClient]:
+    """pymodbus's own TCP client on 127.0.0.1:`port`, connected."""
+    modbus = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=0)
+    assert await modbus.connect()
+    try:
+        yield modbus
+    finally:
+        modbus.close()

@@ -117,6 +117,9 @@ def test_an_inconsistent_set_point_write_changes_nothing() -> None:
     ("table", "address", "values", "code", "message"),
     [
         (HR, 30, [0, 0], ILLEGAL_ADDRESS, "not writable"),  # wet well area: read-only
+        (HR, 32, [0], ILLEGAL_ADDRESS, "write them all"),  # half the float set point
+        (HR, 33, [0x4040], ILLEGAL_ADDRESS, "not writable"),  # its high word alone
+        (HR, 32, [0, 0x4140], ILLEGAL_VALUE, "high_pressure"),  # 12 bar: beyond PN 10
         (HR, 25, [1], ILLEGAL_ADDRESS, "not writable"),  # nothing there
         (HR, 7, [1, 2], ILLEGAL_ADDRESS, "not writable"),  # runs into an unmapped register
         (HR, 10, [7], ILLEGAL_VALUE, "selector position"),
@@ -131,6 +134,18 @@ def test_refused_writes(
     with pytest.raises(WriteRefused, match=message) as refused:
         RegisterMap(station.design).write(station, table, address, values)
     assert refused.value.code == code
+
+
+def test_the_high_pressure_set_point_raises_its_status_bit() -> None:
+    station = PumpStation(seed=1, start=START)
+    register_map = RegisterMap(station.design)
+    status = 14  # input register of the station status word; bit 11: high pressure
+    assert not register_map.image(station)[RegisterTable.INPUT_REGISTER][status] >> 11 & 1
+    register_map.write(station, HR, 32, [0, 0x3F80])  # 1.0 bar, CDAB: below the static head
+    assert station.setpoints.high_pressure == 1.0
+    assert station.high_pressure_alarm
+    assert station.common_alarm
+    assert register_map.image(station)[RegisterTable.INPUT_REGISTER][status] >> 11 & 1
 
 
 def test_selector_lead_and_coil_writes_reach_the_pumps() -> None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pstg.drivers.errors import ConnectFailed, DeviceException
+from pstg.drivers.errors import ConnectFailed, DeviceException, DriverError
 from pstg.model import RegisterTable
+from pstg.simulator.faults import FlakyProfile
 from pstg.simulator.process import Hoa, ProcessScenario
 from pstg.simulator.runner import Simulator, units_from_text
 from pstg.simulator.scenarios import LinkMode, parse_scenario
-from tests.simulator.conftest import client, options, read
+from tests.simulator.conftest import client, foreign_client, options, read
 
 IR = RegisterTable.INPUT_REGISTER
 HR = RegisterTable.HOLDING_REGISTER
@@ -23,6 +24,12 @@ DI = RegisterTable.DISCRETE_INPUT
 def as_float(words: list[int]) -> float:
     value: float = struct.unpack(">f", struct.pack(">HH", *words))[0]
     return value
+
+
+def cdab(value: float) -> list[int]:
+    """A float32 as two registers, low word first (word order little)."""
+    high, low = struct.unpack(">HH", struct.pack(">f", value))
+    return [low, high]
 
 
 async def test_reads_follow_the_model(simulator: Simulator) -> None:
@@ -85,6 +92,84 @@ async def test_refused_write_answers_a_modbus_exception_and_changes_nothing(
         assert simulator.servers[0].writes_refused == 2
     finally:
         await context.aclose()
+
+
+async def test_the_write_counter_counts_the_write_requests_applied(simulator: Simulator) -> None:
+    server = simulator.servers[0]
+    driver, context = await client(simulator.ports[0])
+    try:
+        await read(driver, HR, 0, 8)
+        assert (server.writes, server.writes_refused) == (0, 0)  # reads are not writes
+        await driver.write(HR, 0, [150, 250])  # two set points, one request
+        await driver.write(COIL, 5, [1])  # acknowledged, then ignored: pump 2 is not remote
+        with pytest.raises(DeviceException):
+            await driver.write(HR, 3, [300])  # refused: stop above lead start
+        assert (server.writes, server.writes_refused) == (2, 1)
+    finally:
+        await context.aclose()
+
+
+async def test_a_single_write_is_answered_with_its_echo_even_when_the_plc_clears_it(
+    simulator: Simulator,
+) -> None:
+    station = simulator.stations[0]
+    station.trip(1)
+    driver, context = await client(simulator.ports[0])
+    try:
+        await driver.write(COIL, 2, [1])  # pump 1 fault reset (FC 5): the PLC clears it
+        assert not station.pumps[0].tripped
+        assert await read(driver, COIL, 2, 1) == [0]
+        await driver.write(COIL, 5, [1])  # pump 2 remote run, ignored: pump 2 is not remote
+        assert await read(driver, COIL, 5, 1) == [0]
+        assert station.remote_commands_rejected == 1
+        assert simulator.servers[0].requests == 4  # the echo is no request of its own
+    finally:
+        await context.aclose()
+
+
+async def test_a_write_lost_with_a_dropped_link_is_not_served_as_written() -> None:
+    drop = FlakyProfile(drop=1.0, busy=0, delay=0, gateway_no_response=0, malformed=0)
+    async with Simulator(options(flaky=drop)) as simulator:
+        server = simulator.servers[0]
+        async with foreign_client(simulator.ports[0]) as modbus:
+            assert (await modbus.read_holding_registers(0, count=1)).registers == [180]
+        server.faults.flaky = True
+        driver, context = await client(simulator.ports[0], response_timeout=0.5)
+        try:
+            with pytest.raises(DriverError):
+                await driver.write(HR, 0, [150])
+        finally:
+            await context.aclose()
+        server.faults.flaky = False
+        # pymodbus stored the values; the PLC did not apply them, and must not show them.
+        async with foreign_client(simulator.ports[0]) as modbus:
+            assert (await modbus.read_holding_registers(0, count=1)).registers == [180]
+        assert simulator.stations[0].setpoints.lead_start == pytest.approx(1.8)
+        assert server.writes == 0
+
+
+async def test_the_float_set_point_is_written_whole_in_one_fc16_and_served_back(
+    simulator: Simulator,
+) -> None:
+    server = simulator.servers[0]
+    setpoints = simulator.stations[0].setpoints
+    async with foreign_client(simulator.ports[0]) as modbus:
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(3.5)
+        written = await modbus.write_registers(32, cdab(4.25))  # FC 16, both words at once
+        assert not written.isError(), written
+        assert setpoints.high_pressure == 4.25
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(4.25)
+        assert server.writes == 1
+        # Out of range, not a number, or one word alone (FC 6): refused, the old value stays.
+        for value in (12.0, 0.4, float("nan")):
+            refused = await modbus.write_registers(32, cdab(value))
+            assert refused.exception_code == 3, (value, refused)
+        for address, word in zip((32, 33), cdab(5.0), strict=True):
+            half = await modbus.write_register(address, word)
+            assert half.exception_code == 2, (address, half)
+        assert (await modbus.read_holding_registers(32, count=2)).registers == cdab(4.25)
+    assert setpoints.high_pressure == 4.25
+    assert (server.writes, server.writes_refused) == (1, 5)
 
 
 async def test_several_units_are_separate_stations_and_others_get_gateway_exception() -> None:

@@ -239,6 +239,11 @@ STATION_STATUS_BITS: tuple[tuple[str | None, str, Reading], ...] = (
     ("wet_well.low_level", "Level below the low level set point", lambda s: s.low_level_alarm),
     ("station.pump_fault", "Any pump tripped or failed to start", lambda s: s.pump_fault_alarm),
     (None, "Any station alarm", lambda s: s.common_alarm),
+    (
+        "station.high_pressure",
+        "Discharge pressure at or above the high pressure set point",
+        lambda s: s.high_pressure_alarm,
+    ),
 )
 """Bits 0.. of the station status word, low bit first: (tag, description, reading). Bits that
 duplicate a discrete input get no tag of their own (tag None); the word still carries them."""
@@ -328,6 +333,10 @@ def _station_points(design: StationDesign) -> Iterator[Point]:
                 write=lambda s, v: s.set_lead(int(v)))  # fmt: skip
     yield Point("wet_well.area", HR, 30, lambda s: s.design.wet_well_area, F32, LITTLE,
                 unit="m2", description="Wet well plan area (read-only)")  # fmt: skip
+    # A float set point, as PLCs keep tuning parameters: two registers, written in one request.
+    yield Point("setpoint.high_pressure", HR, 32, lambda s: s.setpoints.high_pressure, F32,
+                LITTLE, unit="bar", description="Discharge high pressure alarm set point",
+                setpoint="high_pressure")  # fmt: skip
 
     # Discrete inputs: field contacts.
     contacts: list[tuple[str, str, Reading]] = [

@@ -3,7 +3,15 @@
 The tags come straight from the register map (`RegisterMap.points`), so the config cannot
 drift from what the simulator serves; the alarms are the ones an operator of such a station
 would expect. The text is written by hand rather than dumped, so that it reads like a config
-a person wrote: one line per tag, grouped by table, with comments.
+a person wrote: one line per tag (its command block continues it on the next lines), grouped by
+table, with comments.
+
+Every writable point gets a `command` block (docs/configuration.md) that agrees with what the
+simulated PLC accepts: the set points' min/max are `setpoint_limits`, their interlocks the
+PLC's ordering of the levels (`LEVEL_ORDER`), so a command the gateway lets through is one the
+PLC takes. The interlocks are stricter in one place only: `above`/`below` are strict, so a lag
+start equal to the lead start, or a standby start equal to the lag start (which the PLC
+allows), is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pstg.model import RegisterTable
-from pstg.simulator.process import SetPoints, StationDesign
+from pstg.simulator.process import LEVEL_ORDER, Hoa, SetPoints, StationDesign, setpoint_limits
 from pstg.simulator.registers import Point, RegisterMap
 
 DEVICE_ID = "plc1"
@@ -45,6 +53,8 @@ def seed_config_text(options: SeedOptions, design: StationDesign | None = None) 
         "# Start the simulator with `pstg simulate` and the gateway with",
         "# `pstg run -c FILE --migrate` (FILE: this file; --migrate creates the database).",
         "# Every register of the simulator's map (docs/simulator.md) is a tag below.",
+        "# Writable tags have a `command` block: set points are an engineer's to change,",
+        "# selectors and pump commands an operator's (the defaults; docs/configuration.md).",
         f"station: {{id: {options.station_id}, name: {_text(design.name)}}}",
         f"storage: {{url: {_text(options.database_url)}}}",
         f"api: {{host: 127.0.0.1, port: {options.api_port}}}",
@@ -59,19 +69,24 @@ def seed_config_text(options: SeedOptions, design: StationDesign | None = None) 
         "    timeout: 1s",
         "    tags:",
     ]
+    commands = _commands(design)
     for table, title in _TABLE_TITLES.items():
         lines.append(f"      # {title}")
         points = sorted(
             (p for p in register_map.points if p.table is table),
             key=lambda p: (p.address, -1 if p.bit is None else p.bit),
         )
-        lines.extend(f"      - {_tag_line(point)}" for point in points)
+        for point in points:
+            if point.writable and point.name not in commands:
+                raise ValueError(f"{point.name} is writable: seed.py needs its command block")
+            lines.append(f"      - {_tag_line(point, commands.get(point.name))}")
     lines += ["", "alarms:"]
     lines.extend(f"  - {alarm}" for alarm in _alarms(design))
     return "\n".join(lines) + "\n"
 
 
-def _tag_line(point: Point) -> str:
+def _tag_line(point: Point, command: str | None = None) -> str:
+    """The tag as a flow mapping; a command block continues it on the lines below."""
     tag = point.tag()
     fields = [f"name: {tag.name}", f"source: {tag.source.value}", f"address: {tag.address}"]
     if tag.type is not None:
@@ -95,7 +110,80 @@ def _tag_line(point: Point) -> str:
     if tag.writable:
         fields.append("writable: true")
     fields.append(f"description: {_text(tag.description)}")
-    return "{" + ", ".join(fields) + "}"
+    text = ", ".join(fields)
+    if command is not None:
+        text += f",\n{_CONTINUED}command: {command}"
+    return "{" + text + "}"
+
+
+_CONTINUED = " " * 9
+"""Indent of a tag's continuation lines: one past its opening brace."""
+
+
+def _commands(design: StationDesign) -> dict[str, str]:
+    """The command block of each writable point, by tag name, as flow YAML."""
+    limits = setpoint_limits(design, step=0.01)  # the level registers count centimetres
+    commands = {}
+    for index, key in enumerate(LEVEL_ORDER):
+        low, high = limits[key]
+        interlocks = []
+        if index > 0:
+            below = LEVEL_ORDER[index - 1]
+            message = f"the {_LEVEL_NAMES[below]} must stay below the {_LEVEL_NAMES[key]}"
+            interlocks.append(_interlock(f"setpoint.{below}", "below", "value", message))
+        if index < len(LEVEL_ORDER) - 1:
+            above = LEVEL_ORDER[index + 1]
+            message = f"the {_LEVEL_NAMES[above]} must stay above the {_LEVEL_NAMES[key]}"
+            interlocks.append(_interlock(f"setpoint.{above}", "above", "value", message))
+        commands[f"setpoint.{key}"] = (
+            f"{{min: {low:g}, max: {high:g}, readback: {{tolerance: 0.01}}, interlocks: ["
+            + ",".join(f"\n{_CONTINUED}  {interlock}" for interlock in interlocks)
+            + "]}"
+        )
+    fewest, most = limits["max_starts_per_hour"]
+    commands["setpoint.max_starts_per_hour"] = f"{{min: {fewest:g}, max: {most:g}}}"
+    # Tuning, not operation: one step, an engineer's; float32 keeps about 7 digits.
+    low, high = limits["high_pressure"]
+    commands["setpoint.high_pressure"] = (
+        f"{{mode: direct, min: {low:g}, max: {high:g}, readback: {{tolerance: 0.001}}}}"
+    )
+    pumps = range(1, design.pump_count + 1)
+    commands["station.lead_select"] = _values({n: f"Pump {n}" for n in pumps})
+    # A started pump shows running after the start delay and the next poll (1 s).
+    start_timeout = f"{design.start_delay + 3:g}s"
+    for n in pumps:
+        auto = _interlock(f"pump{n}.auto", "equals", "true", f"pump {n} is not in Auto")
+        remote = _interlock(f"pump{n}.remote", "equals", "true", f"pump {n} is not in remote mode")
+        commands[f"pump{n}.hoa"] = _values({int(h): h.name.capitalize() for h in Hoa})
+        commands[f"pump{n}.remote_mode"] = (
+            f"{{interlocks: [{auto}], readback: {{tag: pump{n}.remote}}}}"
+        )
+        commands[f"pump{n}.remote_run"] = (
+            f"{{interlocks: [{auto},\n{_CONTINUED}  {remote}],\n{_CONTINUED}  "
+            f"readback: {{tag: pump{n}.running, timeout: {start_timeout}}}, min_interval: 5s}}"
+        )
+        commands[f"pump{n}.fault_reset"] = (
+            f"{{pulse: true, readback: {{tag: pump{n}.tripped, equals: 0}}}}"
+        )
+    return commands
+
+
+_LEVEL_NAMES = {
+    "low_level": "low level alarm",
+    "stop": "stop level",
+    "lead_start": "lead start level",
+    "lag_start": "lag start level",
+    "standby_start": "standby start level",
+    "high_level": "high level alarm",
+}
+
+
+def _interlock(tag: str, comparison: str, operand: str, message: str) -> str:
+    return f"{{tag: {tag}, {comparison}: {operand}, message: {_text(message)}}}"
+
+
+def _values(labels: dict[int, str]) -> str:
+    return "{values: {" + ", ".join(f"{n}: {label}" for n, label in labels.items()) + "}}"
 
 
 def _alarms(design: StationDesign) -> Iterator[str]:

@@ -5,7 +5,7 @@ ids behind one port is how a gateway or a multi-drop line looks). Registers are 
 the model lazily: a read refreshes the datastore from the register map only when the model has
 moved since the last refresh, so an idle simulator costs nothing and a busy one encodes each
 step at most once. Writes go to the model first (which may refuse them with a Modbus
-exception), then pymodbus stores them.
+exception), then pymodbus stores them; `writes` and `writes_refused` count the two outcomes.
 
 Link faults (`LinkFaults`) are applied per request in pymodbus's datastore callback (delays,
 exceptions, dropping connections) and in its packet trace hook (malformed frames). This is the
@@ -44,6 +44,8 @@ _TABLE_OF_CODE = {
     23: RegisterTable.HOLDING_REGISTER,
     4: RegisterTable.INPUT_REGISTER,
 }
+_ECHOED_WRITE_CODES = frozenset((5, 6))
+"""Write single coil / register: their answer repeats the request's address and value."""
 # pymodbus's datastore is written through these codes; for the read-only tables it accepts a
 # write through the read code, which is how the image gets into them.
 _STORE_CODE = {
@@ -84,6 +86,8 @@ class StationServer:
         self.port = port
         self.faults = faults
         self.requests = 0
+        self.writes = 0
+        """Write requests applied to a model: a test's proof that nothing was written."""
         self.writes_refused = 0
         self._server: ModbusTcpServer | None = None
         self._refreshing = False
@@ -165,11 +169,19 @@ class StationServer:
     ) -> ExcCodes | None:
         if self._refreshing:
             return None  # our own image refresh, not a client
+        if set_values is None and function_code in _ECHOED_WRITE_CODES:
+            # pymodbus reads the datastore back to build a single write's answer: the second
+            # half of the same request, answered with what was just stored. A real device echoes
+            # the request (a fault reset's 1 too, though the coil reads 0 at the next poll).
+            return None
         self.requests += 1
         fault = self.faults.next_request()
         if fault.kind is FaultKind.DROP:
             dropped = self.drop_connections()
             log.info("link fault: dropped %d connection(s)", dropped)
+            # pymodbus still stores a dropped write's values; the model never saw them, so the
+            # next read serves the model's image again instead of a write that did not happen.
+            self.units[unit_id].touch()
             return None
         if fault.kind is FaultKind.DELAY:
             await self._sleep(fault.delay)
@@ -198,6 +210,7 @@ class StationServer:
             log.info("unit %d: write refused: %s", unit.unit_id, exc)
             return ExcCodes(exc.code)
         log.info("unit %d: wrote %s", unit.unit_id, ", ".join(names))
+        self.writes += 1
         unit.touch()
         return None
 

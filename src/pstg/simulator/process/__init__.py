@@ -5,6 +5,7 @@ Plain Python, no Modbus, deterministic for a seed, advanced in fixed steps of si
     station.py      PumpStation: the parts on one clock, operator commands, what it shows
     clock.py        the stepping clock: start, elapsed time, steps of at most a second
     design.py       StationDesign (the fixed plant), SetPoints (what the operator adjusts)
+                    and the range each set point can take
     wet_well.py     the level from the water balance; the level transmitter
     pump.py         Hoa, Pump: selector, starter, protection, motor
     hydraulics.py   pump and system curves, duty point, motor maths (pure functions)
@@ -18,17 +19,24 @@ The names below are the model's front door: `from pstg.simulator.process import 
 """
 
 from pstg.simulator.process.clock import DEFAULT_START
-from pstg.simulator.process.design import SetPoints, StationDesign
+from pstg.simulator.process.design import (
+    LEVEL_ORDER,
+    SetPoints,
+    StationDesign,
+    setpoint_limits,
+)
 from pstg.simulator.process.pump import Hoa, Pump
 from pstg.simulator.process.scenarios import ProcessScenario
 from pstg.simulator.process.station import PumpStation
 
 __all__ = [
     "DEFAULT_START",
+    "LEVEL_ORDER",
     "Hoa",
     "ProcessScenario",
     "Pump",
     "PumpStation",
     "SetPoints",
     "StationDesign",
+    "setpoint_limits",
 ]

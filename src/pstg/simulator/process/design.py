@@ -2,7 +2,8 @@
 
 `StationDesign` is the fixed plant, frozen: the wet well's size and floats, the pumps' curve,
 the supply, the generator, the inflow's scale. `SetPoints` are the levels and limits an
-operator adjusts over Modbus; `validate` keeps them in an order the controller can work with.
+operator adjusts over Modbus; `validate` keeps them in an order the controller can work with,
+and `setpoint_limits` gives the range each one can take (what `pstg seed` allows as min/max).
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def _require(name: str, value: float, relation: str, other_name: str, other: flo
         raise ValueError(f"{name} ({value:.2f} m) must {relation} {other_name} ({other:.2f} m)")
 
 
+MAX_STARTS_RANGE = (1, 60)
+HIGH_PRESSURE_RANGE = (0.5, 10.0)
+"""bar: the header pressure gauge's span, capped by the force main's rating (PN 10)."""
+
+
 @dataclass
 class SetPoints:
     """Operator-adjustable levels (m) and limits, writable over Modbus."""
@@ -84,6 +90,7 @@ class SetPoints:
     high_level: float = 3.0  # analog high level alarm
     low_level: float = 0.6  # analog low level alarm
     max_starts_per_hour: int = 6
+    high_pressure: float = 3.5  # bar, discharge header high pressure alarm (a blocked main)
 
     def validate(self, design: StationDesign) -> None:
         """Raise ValueError naming the first set point that is out of order."""
@@ -97,6 +104,44 @@ class SetPoints:
         )
         _require("low_level", self.low_level, "not be below", "the well floor", 0.0)
         _require("low_level", self.low_level, "be below", "stop", self.stop)
-        starts = self.max_starts_per_hour
-        if isinstance(starts, bool) or not isinstance(starts, int) or not 1 <= starts <= 60:
-            raise ValueError(f"max_starts_per_hour ({starts}) must be a whole number from 1 to 60")
+        starts, (fewest, most) = self.max_starts_per_hour, MAX_STARTS_RANGE
+        if isinstance(starts, bool) or not isinstance(starts, int) or not fewest <= starts <= most:
+            raise ValueError(
+                f"max_starts_per_hour ({starts}) must be a whole number from {fewest} to {most}"
+            )
+        low, high = HIGH_PRESSURE_RANGE
+        if not low <= self.high_pressure <= high:  # `not` so that NaN fails too
+            raise ValueError(
+                f"high_pressure ({self.high_pressure:.2f} bar) must be from {low:g} to {high:g} bar"
+            )
+
+
+LEVEL_ORDER = ("low_level", "stop", "lead_start", "lag_start", "standby_start", "high_level")
+"""The level set points from low to high: `validate` keeps each above the one before it (lag
+and standby start may equal the start before them: two pumps starting together)."""
+
+
+def setpoint_limits(design: StationDesign, step: float) -> dict[str, tuple[float, float]]:
+    """The closed range `SetPoints.validate` can accept for each set point, at `step` resolution.
+
+    The level set points are bounded by each other (low_level < stop < lead_start <= lag_start
+    <= standby_start < high_level <= well depth, stop above the low float), so each range is
+    what that chain leaves, one `step` apart where the rule is strict. Both ends are reachable:
+    every level set point at its low end at once is valid, and so is every one at its high
+    end; one step beyond an end is refused whatever the other set points are.
+    """
+    floor, top = design.low_float, design.wet_well_depth
+
+    def level(low_steps: int, high_steps: int) -> tuple[float, float]:
+        return round(floor + low_steps * step, 6), round(top - high_steps * step, 6)
+
+    return {
+        "low_level": (0.0, round(top - 3 * step, 6)),
+        "stop": level(1, 2),
+        "lead_start": level(2, 1),
+        "lag_start": level(2, 1),
+        "standby_start": level(2, 1),
+        "high_level": level(3, 0),
+        "max_starts_per_hour": MAX_STARTS_RANGE,
+        "high_pressure": HIGH_PRESSURE_RANGE,
+    }

@@ -168,6 +168,11 @@ class PumpStation:
         return self.level <= self.setpoints.low_level
 
     @property
+    def high_pressure_alarm(self) -> bool:
+        """The discharge header is at or above its high pressure set point (a blocked main)."""
+        return self.discharge_pressure >= self.setpoints.high_pressure
+
+    @property
     def pump_fault_alarm(self) -> bool:
         return any(pump.tripped or pump.fail_to_start for pump in self.pumps)
 
@@ -176,6 +181,7 @@ class PumpStation:
         return (
             self.high_high_float
             or self.high_level_alarm
+            or self.high_pressure_alarm
             or self.low_float
             or self.pump_fault_alarm
             or not self.mains_ok
