@@ -77,10 +77,22 @@ async def test_a_set_point_change_is_confirmed_stored_and_seen_by_another_client
     assert await station.reading("setpoint.lead_start", lambda v: v == pytest.approx(target))
     raw = await asyncio.to_thread(foreign_read, simulator.ports[0], 0, 1)
     assert raw == [round(target * 100)]
-    series = await station.get("vera", "/series", tag="setpoint.lead_start", **{"from": "now-1m"})
-    stored = [point[1] for point in series.json()["points"]] if "points" in series.json() else []
-    assert series.status_code == 200, series.text
-    assert stored == [] or stored[-1] == pytest.approx(target)
+    assert await stored_value(station, "setpoint.lead_start", target) == pytest.approx(target)
+
+
+async def stored_value(station: RunningStation, tag: str, value: float) -> float:
+    """The latest stored sample of `tag` once it holds `value` (the writer flushes about
+    every second), through /series."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 30
+    while True:
+        answer = await station.get("vera", "/series", tag=tag, **{"from": "now-5m"})
+        assert answer.status_code == 200, answer.text
+        points = answer.json()["points"]
+        if points and points[-1]["value"] == pytest.approx(value):
+            return float(points[-1]["value"])
+        assert loop.time() < end, f"{tag} stored {points[-3:]}, never {value}"
+        await asyncio.sleep(0.2)
 
 
 async def test_a_float32_cdab_set_point_travels_in_one_request_in_its_word_order(

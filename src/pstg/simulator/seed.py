@@ -230,6 +230,12 @@ def _alarms(design: StationDesign) -> Iterator[str]:
             f"{{tag: pump{number}.commanded, kind: fail_to_start, feedback: pump{number}.running, "
             f"timeout: 15s, priority: high, message: {_text(f'Pump {number} did not start')}}}"
         )
+        # A remote run the pump did not follow (or whose write got no answer): the operator
+        # who sent it must not be the only one who knows.
+        yield (
+            f"{{tag: pump{number}.remote_run, kind: command_failed, priority: high, "
+            f"message: {_text(f'Pump {number} did not follow a remote command')}}}"
+        )
         yield (
             f"{{tag: pump{number}.running, kind: starts_per_hour, "
             f"limit: {setpoints.max_starts_per_hour}, priority: low, "
