@@ -37,8 +37,8 @@ def demo(
 
     Starts the pump station simulator on 127.0.0.1, creates a SQLite database in --dir, writes
     the matching station.yaml, creates the user `admin` with a new random password, and runs
-    the gateway with its API on http://127.0.0.1:PORT. Prints the credentials and three curl
-    commands to try.
+    the gateway with its API on http://127.0.0.1:PORT. Prints the credentials, three curl
+    commands and a pstg command to try.
     """
     from pstg.demo import curl_examples, prepare
 
@@ -55,6 +55,9 @@ def demo(
         f"  config: {setup.config_path}   (station simulated on 127.0.0.1:{simulator_port})",
         "  try:",
         *(f"    {line}" for line in curl_examples(base, setup.username, setup.password)),
+        "  command (select, operate, read-back; docs/commands.md):",
+        f"    uv run pstg login --url {base} -u {setup.username}",
+        f"    uv run pstg command pump2.hoa Auto --url {base}",
         "",
     ]
     try:
