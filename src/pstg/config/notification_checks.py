@@ -59,27 +59,35 @@ def check_notifications(config: StationConfig, line_of: LineOf) -> Iterator[Find
 
 def _duplicates(section: NotificationsConfig, line_of: LineOf, base: Loc) -> Iterator[Finding]:
     first: dict[str, Loc] = {}
-    lists = (("people", section.people), ("groups", section.groups), ("rotas", section.rotas))
-    for key, items in lists:
-        for i, item in enumerate(items):
-            loc: Loc = (*base, key, i, "name")
-            if item.name in first:
-                other = refer_to(first[item.name][:-1], line_of)
+    lists: list[tuple[str, list[str]]] = [
+        ("people", [person.name for person in section.people]),
+        ("groups", [group.name for group in section.groups]),
+        ("rotas", [rota.name for rota in section.rotas]),
+    ]
+    for key, names in lists:
+        for i, name in enumerate(names):
+            loc: Loc = (*base, key, i)
+            if name in first:
+                other = refer_to(first[name], line_of)
                 yield Finding(
-                    loc,
-                    f"the name {item.name!r} is taken ({other}): people, groups and rotas "
+                    (*loc, "name"),
+                    f"the name {name!r} is taken ({other}): people, groups and rotas "
                     "share names, since `to:` may name any of them",
                 )
             else:
-                first[item.name] = loc
-    for key, named in (("webhooks", section.webhooks), ("routes", section.routes)):
+                first[name] = loc
+    others: list[tuple[str, list[str]]] = [
+        ("webhooks", [hook.name for hook in section.webhooks]),
+        ("routes", [route.name for route in section.routes]),
+    ]
+    for key, names in others:
         seen: dict[str, int] = {}
-        for i, thing in enumerate(named):
-            if thing.name in seen:
-                other = refer_to((*base, key, seen[thing.name]), line_of)
-                yield Finding((*base, key, i, "name"), f"duplicate name {thing.name!r} ({other})")
+        for i, name in enumerate(names):
+            if name in seen:
+                other = refer_to((*base, key, seen[name]), line_of)
+                yield Finding((*base, key, i, "name"), f"duplicate name {name!r} ({other})")
             else:
-                seen[thing.name] = i
+                seen[name] = i
 
 
 def _reachable(section: NotificationsConfig, base: Loc) -> Iterator[Finding]:
@@ -103,13 +111,16 @@ def _reachable(section: NotificationsConfig, base: Loc) -> Iterator[Finding]:
                 yield Finding(where, message)
             elif channel == EMAIL_CHANNEL and person.email is None:
                 yield Finding(where, f"{person.name!r} has no email address for `email`")
-            elif channel in hooks and hooks[channel].template in _PHONE_TEMPLATES:
-                if person.phone is None:
-                    yield Finding(
-                        where,
-                        f"webhook {channel!r} sends {hooks[channel].template} to a phone: "
-                        f"{person.name!r} has no phone",
-                    )
+            elif (
+                channel in hooks
+                and hooks[channel].template in _PHONE_TEMPLATES
+                and person.phone is None
+            ):
+                yield Finding(
+                    where,
+                    f"webhook {channel!r} sends {hooks[channel].template} to a phone: "
+                    f"{person.name!r} has no phone",
+                )
 
 
 def _not_a(name: str, kind: str, kinds: dict[str, str], allowed: set[str]) -> str:

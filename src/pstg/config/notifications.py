@@ -115,6 +115,8 @@ class EmailConfig(_Strict):
     sender: str = Field(min_length=3, max_length=320)
     """The From address, e.g. `PSTG ps-01 <pstg@localhost>`."""
     timeout: Seconds = 10.0
+    ca_file: str | None = None
+    """PEM file of the CA that signed the server's certificate, when not a public one."""
 
     @property
     def server_port(self) -> int:
