@@ -4,7 +4,8 @@ result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
 import pytest
 import sqlalchemy as sa
 
-# The alarm, audit, auth, command and notification tables join schema.metadata when their modules are imported.
+# The alarm, audit, auth, command and notification tables join schema.metadata when their
+# modules are imported.
 import pstg.alarms.tables
 import pstg.audit.tables
 import pstg.auth.tables

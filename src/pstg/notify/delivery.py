@@ -1,11 +1,13 @@
 """Delivery: notifications queued, sent by workers of their own, retried, journaled.
 
 `submit` never waits (the pipeline calls it from the event loop, between poll batches): the
-notification joins a bounded queue. A full queue is not a silent loss: the notification is
-journaled as `dropped` and reported as failed, which raises `notification_failed`. Workers take
-from the queue and try each notification up to `retry.attempts` times, waiting `retry.first`
-after the first failure and twice as long after each next one (at most `retry.max`); a
-permanent failure (a refused recipient, an HTTP 404) ends at once. Every try is a journal row.
+notification joins its channel's bounded queue. Each channel has one worker, so a person hears
+of an alarm, its acknowledgement and its clear in that order, and a channel that is down
+(retrying) holds up only itself. A full queue is not a silent loss: the notification is
+journaled as `dropped` and reported as failed, which raises `notification_failed`. The worker
+tries each notification up to `retry.attempts` times, waiting `retry.first` after the first
+failure and twice as long after each next one (at most `retry.max`); a permanent failure (a
+refused recipient, an HTTP 404) ends at once. Every try is a journal row.
 
 `on_done` hears the end of each notification, delivered or not: the sink turns that into the
 notification_failed alarm's condition. `deliver` sends one notification now and returns how it
@@ -61,15 +63,15 @@ class Deliverer:
         record: Record,
         on_done: OnDone,
         clock: Clock,
-        workers: int = 2,
     ) -> None:
         self.channels = dict(channels)
         self.retry = retry
-        self._queue: asyncio.Queue[tuple[Outgoing, str]] = asyncio.Queue(queue_size)
+        self._queues: dict[str, asyncio.Queue[tuple[Outgoing, str]]] = {
+            name: asyncio.Queue(queue_size) for name in self.channels
+        }
         self._record = record
         self._on_done = on_done
         self._clock = clock
-        self._worker_count = workers
         self._workers: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._busy = 0
@@ -79,23 +81,28 @@ class Deliverer:
 
     @property
     def waiting(self) -> int:
-        return self._queue.qsize()
+        return sum(queue.qsize() for queue in self._queues.values())
 
     async def start(self) -> None:
         self._workers = [
-            asyncio.create_task(self._work(), name=f"notify worker {n}")
-            for n in range(self._worker_count)
+            asyncio.create_task(self._work(queue), name=f"notify {name}")
+            for name, queue in self._queues.items()
         ]
 
     def submit(self, outgoing: Outgoing) -> None:
         """Queue `outgoing` (never waits); a full queue journals it as dropped and reports it
         failed."""
         notification_id = str(uuid.uuid4())
+        queue = self._queues.get(outgoing.channel)
+        if queue is None:
+            error = f"no channel {outgoing.channel!r}"
+            self._finish(outgoing, notification_id, Result.FAILED, 0, error, "")
+            return
         try:
-            self._queue.put_nowait((outgoing, notification_id))
+            queue.put_nowait((outgoing, notification_id))
         except asyncio.QueueFull:
             self.dropped += 1
-            error = f"the {outgoing.channel} queue is full ({self._queue.maxsize} waiting)"
+            error = f"the {outgoing.channel} queue is full ({queue.maxsize} waiting)"
             log.warning("notification to %s dropped: %s", outgoing.recipient.name, error)
             self._finish(outgoing, notification_id, Result.DROPPED, 0, error, "")
 
@@ -108,7 +115,7 @@ class Deliverer:
         `seconds` (False)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        while self._queue.qsize() or self._busy:
+        while self.waiting or self._busy:
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -123,17 +130,19 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers = []
-        while not self._queue.empty():
-            outgoing, notification_id = self._queue.get_nowait()
-            self._finish(outgoing, notification_id, Result.NOT_SENT, 0, "the gateway stopped", "")
+        for queue in self._queues.values():
+            while not queue.empty():
+                outgoing, notification_id = queue.get_nowait()
+                error = "the gateway stopped first"
+                self._finish(outgoing, notification_id, Result.NOT_SENT, 0, error, "")
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for channel in self.channels.values():
             await channel.close()
 
-    async def _work(self) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[Outgoing, str]]) -> None:
         while True:
-            outgoing, notification_id = await self._queue.get()
+            outgoing, notification_id = await queue.get()
             self._busy += 1
             try:
                 await self._deliver(outgoing, notification_id, self.retry.attempts)
