@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pstg.config.durations import Seconds
+from pstg.errors import Invalid
 
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 EMAIL_CHANNEL = "email"
@@ -63,7 +64,7 @@ class SecretValue:
     __str__ = __repr__
 
 
-class MissingSecret(LookupError):
+class MissingSecret(Invalid):
     """A secret names an environment variable that is not set."""
 
 
@@ -75,7 +76,9 @@ def resolve_secret(secret: Secret | None) -> SecretValue | None:
     if isinstance(secret, EnvSecret):
         value = os.environ.get(secret.env)
         if value is None:
-            raise MissingSecret(f"environment variable {secret.env} is not set")
+            raise MissingSecret(
+                f"environment variable {secret.env} is not set (a secret of notifications:)"
+            )
         return SecretValue(value)
     return SecretValue(secret)
 
