@@ -76,17 +76,17 @@ async def test_sd_notify_says_ready_watchdog_and_stopping(tmp_path: Path, monkey
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     received: list[str] = []
 
-    def drain() -> None:
+    def drain() -> list[str]:
         while True:
             try:
                 received.append(systemd.recv(256).decode())
             except BlockingIOError:
-                return
+                return received
 
     try:
         watchdog = Watchdog()
         await watchdog.start()
-        await eventually(lambda: (drain(), received.count("WATCHDOG=1") >= 2)[1], seconds=30)
+        await eventually(lambda: drain().count("WATCHDOG=1") >= 2, seconds=30)
         await watchdog.stop()
         drain()
     finally:
