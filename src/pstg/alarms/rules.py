@@ -37,6 +37,9 @@ from pstg.config.models import (
 STARTS_WINDOW = timedelta(hours=1)
 """The sliding window of a starts_per_hour rule."""
 
+LIMIT_SOURCE_DELAY = 30.0
+"""Seconds a limit tag must read bad before its `<tag>.limit_source` alarm is raised."""
+
 _RISING = frozenset({"high_high", "high"})
 
 
@@ -288,6 +291,9 @@ def limit_source_configs(alarms: Iterable[AlarmConfig]) -> list[AlarmConfig]:
             tag=tag,
             kind="bad_quality",
             priority="medium",
+            # As long as the level's own bad_quality alarm usually waits: a read or two lost
+            # is no config problem, and a held limit is good for a while.
+            on_delay=LIMIT_SOURCE_DELAY,
             message=f"Alarm limit {tag} unreadable: {', '.join(ids)} "
             f"{'holds' if len(ids) == 1 else 'hold'} the last good limit",
         )
