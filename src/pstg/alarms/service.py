@@ -257,7 +257,6 @@ class AlarmService:
         self._stored(records)
         return transition
 
-
     def acknowledge_many(
         self, alarm_ids: Sequence[str] | None, actor: Actor, comment: str | None
     ) -> BulkAck:
