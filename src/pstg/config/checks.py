@@ -246,7 +246,7 @@ def _other_tags(alarm: AlarmConfig, tags: dict[str, TagConfig], loc: Loc) -> Ite
         limit = getattr(alarm, key)
         tag = getattr(limit, "tag", None)
         if tag is not None:
-            yield from _numeric_tag(tag, tags, (*loc, key, "tag"), f"{key}.tag")
+            yield from _numeric_tag(tag, tags, (*loc, key, "tag"), key)
     groups: list[tuple[Loc, list[ConditionTerm]]] = []
     if alarm.all_of is not None:
         groups.append(((*loc, "all"), alarm.all_of))
@@ -256,7 +256,7 @@ def _other_tags(alarm: AlarmConfig, tags: dict[str, TagConfig], loc: Loc) -> Ite
         groups.append(((*loc, "while", alarm.while_.mode), alarm.while_.terms))
     for where, terms in groups:
         for i, term in enumerate(terms):
-            yield from _numeric_tag(term.tag, tags, (*where, i, "tag"), "tag")
+            yield from _numeric_tag(term.tag, tags, (*where, i, "tag"), "a comparison")
 
 
 def _numeric_tag(name: str, tags: dict[str, TagConfig], loc: Loc, key: str) -> Iterator[Finding]:
