@@ -103,6 +103,9 @@ def _out_of_service(api: Api, n: int) -> dict[str, Any]:
 
 
 REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
+    ("POST", "/api/v1/alarms/ack"): lambda api, n: {
+        "json": {**_unacknowledged(api, n)["json"], "all": True}
+    },
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): _unacknowledged,
     ("POST", "/api/v1/alarms/{alarm_id}/shelve"): lambda api, n: {
         "path": {"alarm_id": ALARM},
@@ -149,6 +152,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/events", Role.VIEWER),
     Endpoint("GET", "/api/v1/alarms", Role.VIEWER),
     Endpoint("GET", "/api/v1/alarms/kpi", Role.VIEWER),
+    Endpoint("POST", "/api/v1/alarms/ack", Role.OPERATOR),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/ack", Role.OPERATOR),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/shelve", Role.OPERATOR),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/unshelve", Role.OPERATOR),

@@ -487,3 +487,67 @@ def test_other_pump_counts(pumps):
     assert running(station) == list(range(1, min(pumps, 3) + 1))
     with pytest.raises(ValueError, match="pump_count"):
         StationDesign(pump_count=5)
+
+
+# --- the faults behind the alarm rules' scenarios ---------------------------------------------
+
+
+def test_generator_fail_leaves_the_station_without_power_for_the_outage():
+    station = PumpStation(initial_level=1.0)
+    station.set_scenario(ProcessScenario.GENERATOR_FAIL)
+    station.advance(DESIGN.generator_start_delay * 4)
+    assert not station.mains_ok
+    assert not station.generator_running
+    assert not station.power_available
+    run_until(station, lambda: station.mains_ok, within=DESIGN.power_outage_duration)
+    assert not station.generator_running  # it never ran, so nothing to cool down
+    station.set_scenario(ProcessScenario.POWER_FAILURE)  # leaving it mends the generator
+    station.advance(DESIGN.generator_start_delay)
+    assert station.generator_running
+
+
+def test_a_ragged_pump_moves_a_quarter_of_the_flow_at_half_again_the_current():
+    healthy = PumpStation(initial_level=2.0)
+    ragged = PumpStation(initial_level=2.0)
+    ragged.set_scenario(ProcessScenario.RAGGING)
+    for station in (healthy, ragged):
+        station.advance(DESIGN.start_delay + 1)
+        assert running(station) == [1]
+    good, bad = healthy.pumps[0], ragged.pumps[0]
+    assert bad.flow == pytest.approx(good.flow * 0.25, rel=1e-3)  # the levels differ a little
+    assert bad.current == pytest.approx(good.current * 1.5, rel=1e-3)
+    assert ragged.outflow == pytest.approx(bad.flow)
+    hottest = 0.0
+    for _ in range(3600):
+        ragged.step(1.0)
+        hottest = max(hottest, bad.motor_temperature)
+    # heat goes with current²: hotter than a healthy motor ever settles (ambient + 35 °C)
+    assert hottest > DESIGN.ambient_temperature + 35 + 10
+    ragged.set_scenario(ProcessScenario.NORMAL)  # the rags pulled out
+    assert not bad.ragged
+
+
+def test_a_stuck_transmitter_keeps_its_reading_while_the_level_moves():
+    station = PumpStation(initial_level=2.0)
+    station.advance(5)
+    station.set_scenario(ProcessScenario.TRANSMITTER_STUCK)
+    stuck = station.level_measured
+    station.advance(600)
+    assert station.level_measured == stuck
+    assert abs(station.level - stuck) > 0.5  # the pumps still control the true level
+    station.set_scenario(ProcessScenario.NORMAL)
+    station.step(1.0)
+    assert station.level_measured == pytest.approx(station.level, abs=0.01)
+
+
+def test_a_failed_transmitter_reads_nan_and_the_same_noise_follows_its_repair():
+    station = PumpStation(seed=3)
+    twin = PumpStation(seed=3)
+    station.set_scenario(ProcessScenario.TRANSMITTER_FAULT)
+    station.advance(60)
+    twin.advance(60)
+    assert math.isnan(station.level_measured)
+    station.set_scenario(ProcessScenario.NORMAL)
+    station.step(1.0)
+    twin.step(1.0)
+    assert station.level_measured == twin.level_measured

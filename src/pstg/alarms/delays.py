@@ -74,6 +74,19 @@ class Delays:
         trigger = Trigger.ACTIVATE if condition.raw else Trigger.CLEAR
         self._lifecycle.step(alarm, trigger, now, out, reason=reason)
 
+    def restart(self, condition: Delayed, now: datetime, out: list[Transition]) -> None:
+        """The condition counts from `now` (a suppression lifted): an alarm whose condition
+        holds must hold it for its `on_delay` again before it is active, and one whose
+        condition is gone is no longer active."""
+        alarm = condition.alarm
+        alarm.active = False
+        alarm.active_since = None
+        if condition.raw:
+            condition.raw_since = now
+            self.settle(condition, now, out)
+        else:
+            self._pending.pop(alarm.id, None)
+
     def forget_change(self, condition: Delayed) -> None:
         """The value is unknown: keep the state, drop a change that was waiting for its delay."""
         condition.raw = condition.alarm.active

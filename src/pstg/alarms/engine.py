@@ -97,7 +97,9 @@ class AlarmEngine:
             for tag, on_command in condition.commands():
                 self._commands.setdefault(tag, []).append(on_command)
             if rule.suppress_tag is not None:
-                suppression = Suppression(condition.alarm, rule.suppress_value, self._lifecycle)
+                suppression = Suppression(
+                    condition, rule.suppress_value, self._lifecycle, self._delays
+                )
                 self._index.add(rule.suppress_tag, suppression.on_value)
 
     @property

@@ -3,22 +3,33 @@
 Compiling happens once, when the engine is built; what the engine does per sample is then a
 dict lookup and one comparison. The config (`AlarmConfig`, checked by `pstg check-config`)
 says *what* to watch; `AlarmRule` adds what the engine needs to watch it cheaply: the id, the
-delays as timedeltas, for comm_loss the set of tags its device delivers and, for
+delays as timedeltas, limits split into a number or the tag they are read from, conditions
+as `Group`s of `Term`s, for comm_loss the set of tags its device delivers and, for
 command_failed, the read-back tag and tolerance of the tag's `command` block.
+
+A limit read from a tag brings an alarm of its own: while the tag reads bad the alarms that
+use it hold their last good limit, and `<tag>.limit_source` (a bad_quality rule that
+`compile_rules` adds once per limit tag) says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from pstg.config.models import (
     DEFAULT_COMM_LOSS_TIMEOUT,
     LIMIT_KINDS,
+    LIMIT_SOURCE_SUFFIX,
     AlarmConfig,
     AlarmKind,
     CommandConfig,
+    ConditionTerm,
+    Limit,
+    LimitTag,
     Priority,
     StationConfig,
 )
@@ -26,11 +37,60 @@ from pstg.config.models import (
 STARTS_WINDOW = timedelta(hours=1)
 """The sliding window of a starts_per_hour rule."""
 
+LIMIT_SOURCE_DELAY = 30.0
+"""Seconds a limit tag must read bad before its `<tag>.limit_source` alarm is raised."""
+
 _RISING = frozenset({"high_high", "high"})
 
 
 class RuleError(ValueError):
     """Rules the engine cannot run (two with one id); check-config reports these first."""
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "equals": operator.eq,
+    "not_equals": operator.ne,
+    "above": operator.gt,
+    "below": operator.lt,
+}
+_SIGNS = {"equals": "==", "not_equals": "!=", "above": ">", "below": "<"}
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One comparison of a tag's value with a number (`above` and `below` are strict)."""
+
+    tag: str
+    comparison: str
+    operand: float
+
+    def holds(self, value: float) -> bool:
+        return _COMPARE[self.comparison](value, self.operand)
+
+    def __str__(self) -> str:
+        return f"{self.tag} {_SIGNS[self.comparison]} {self.operand:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Terms joined by `all` (every one holds) or `any` (at least one does)."""
+
+    mode: Literal["all", "any"]
+    terms: tuple[Term, ...]
+
+    def __str__(self) -> str:
+        return f" {'and' if self.mode == 'all' else 'or'} ".join(map(str, self.terms))
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSpec:
+    """A limit: a fixed number, or the tag it is read from (then `value` is None)."""
+
+    value: float | None
+    tag: str | None = None
+
+    def __str__(self) -> str:
+        return self.tag if self.tag is not None else f"{self.value:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,22 +123,43 @@ class AlarmRule:
     tolerance: float = 0.0
     """command_failed: how far the read-back may be from the value commanded
     (`command.readback.tolerance`)."""
+    limit_tag: str | None = None
+    """Limit alarms: the tag the limit is read from (then `limit` is None)."""
+    low: LimitSpec | None = None
+    """out_of_band: the lower end of the band."""
+    high: LimitSpec | None = None
+    """out_of_band: the upper end of the band."""
+    per: timedelta = timedelta(0)
+    """rate_of_change: the time over which the change is measured."""
+    band: float = 0.0
+    """frozen: how far the value may wander and still count as stuck."""
+    group: Group | None = None
+    """compound: the condition; frozen: the `while` condition (None: always)."""
 
     @property
     def is_limit(self) -> bool:
         return self.kind in LIMIT_KINDS
 
-    def limit_condition(self, value: float, active: bool) -> bool:
-        """A limit alarm's condition for `value`, with the deadband as hysteresis.
+    @property
+    def rising(self) -> bool:
+        """High alarms watch a value going up; low alarms (and falling rates) going down."""
+        if self.kind == "rate_of_change":
+            return self.limit is not None and self.limit > 0
+        return self.kind in _RISING
+
+    def limit_condition(self, value: float, active: bool, limit: float | None = None) -> bool:
+        """A limit alarm's condition for `value` against `limit` (default: the rule's own),
+        with the deadband as hysteresis.
 
         A high alarm's condition is `value >= limit` while the alarm is not active and
         `value >= limit - deadband` while it is, so it clears only once the value is back
         below `limit - deadband`; a low alarm mirrors it.
         """
-        assert self.limit is not None
-        if self.kind in _RISING:
-            return value >= (self.limit - self.deadband if active else self.limit)
-        return value <= (self.limit + self.deadband if active else self.limit)
+        limit = self.limit if limit is None else limit
+        assert limit is not None
+        if self.rising:
+            return value >= (limit - self.deadband if active else limit)
+        return value <= (limit + self.deadband if active else limit)
 
     def discrete_condition(self, value: float) -> bool:
         return value == self.value
@@ -86,9 +167,24 @@ class AlarmRule:
     def describe(self) -> str:
         """`wet_well.level high >= 3`, `plc1 comm_loss 30s`: the rule in one line, for people."""
         subject = self.tag if self.tag is not None else self.device
-        if self.limit is not None and self.is_limit:
+        if self.is_limit:
             sign = ">=" if self.kind in _RISING else "<="
-            return f"{subject} {self.kind} {sign} {self.limit:g}"
+            limit = self.limit_tag if self.limit is None else f"{self.limit:g}"
+            return f"{subject} {self.kind} {sign} {limit}"
+        if self.kind == "compound" and self.group is not None:
+            return str(self.group)
+        if self.kind == "rate_of_change":
+            way = "rising" if self.rising else "falling"
+            size = abs(self.limit or 0.0)
+            return f"{subject} {way} {size:g} or more in {self.per.total_seconds():g}s"
+        if self.kind == "frozen":
+            during = f" while {self.group}" if self.group is not None else ""
+            minutes = self.timeout.total_seconds()
+            return f"{subject} within {self.band:g} for {minutes:g}s{during}"
+        if self.kind == "run_too_long":
+            return f"{subject} running for {self.timeout.total_seconds():g}s"
+        if self.kind == "out_of_band":
+            return f"{subject} outside {self.low}..{self.high}"
         if self.kind == "discrete":
             return f"{subject} == {self.value:g}" if self.value is not None else str(subject)
         if self.kind == "starts_per_hour":
@@ -119,6 +215,8 @@ def compile_rule(
     default_timeout = DEFAULT_COMM_LOSS_TIMEOUT if alarm.kind == "comm_loss" else 0.0
     timeout = alarm.timeout if alarm.timeout is not None else default_timeout
     suppress = alarm.suppress_when
+    limit, limit_tag = _limit(alarm.limit)
+    group = _group(alarm)
     readback, tolerance = None, 0.0
     if alarm.kind == "command_failed":
         readback = alarm.tag
@@ -133,7 +231,7 @@ def compile_rule(
         tag=alarm.tag,
         device=alarm.device,
         feedback=alarm.feedback,
-        limit=alarm.limit,
+        limit=limit,
         value=alarm.value,
         deadband=alarm.deadband,
         on_delay=timedelta(seconds=alarm.on_delay),
@@ -146,7 +244,63 @@ def compile_rule(
         device_enabled=device_enabled,
         readback=readback,
         tolerance=tolerance,
+        limit_tag=limit_tag,
+        low=_limit_spec(alarm.low),
+        high=_limit_spec(alarm.high),
+        per=timedelta(seconds=alarm.per or 0.0),
+        band=alarm.band or 0.0,
+        group=group,
     )
+
+
+def _limit(limit: Limit | None) -> tuple[float | None, str | None]:
+    if isinstance(limit, LimitTag):
+        return None, limit.tag
+    return limit, None
+
+
+def _limit_spec(limit: Limit | None) -> LimitSpec | None:
+    if limit is None:
+        return None
+    value, tag = _limit(limit)
+    return LimitSpec(value, tag)
+
+
+def _terms(terms: list[ConditionTerm]) -> tuple[Term, ...]:
+    return tuple(Term(term.tag, term.comparison, term.operand) for term in terms)
+
+
+def _group(alarm: AlarmConfig) -> Group | None:
+    if alarm.all_of is not None:
+        return Group("all", _terms(alarm.all_of))
+    if alarm.any_of is not None:
+        return Group("any", _terms(alarm.any_of))
+    if alarm.while_ is not None:
+        return Group(alarm.while_.mode, _terms(alarm.while_.terms))
+    return None
+
+
+def limit_source_configs(alarms: Iterable[AlarmConfig]) -> list[AlarmConfig]:
+    """One bad_quality alarm per tag that limits are read from, `<tag>.limit_source`: raised
+    while the tag reads bad, when the alarms that use it hold their last good limit."""
+    users: dict[str, list[str]] = {}
+    for alarm in alarms:
+        for tag in alarm.limit_tags():
+            users.setdefault(tag, []).append(alarm.alarm_id)
+    return [
+        AlarmConfig(
+            id=tag + LIMIT_SOURCE_SUFFIX,
+            tag=tag,
+            kind="bad_quality",
+            priority="medium",
+            # As long as the level's own bad_quality alarm usually waits: a read or two lost
+            # is no config problem, and a held limit is good for a while.
+            on_delay=LIMIT_SOURCE_DELAY,
+            message=f"Alarm limit {tag} unreadable: {', '.join(ids)} "
+            f"{'holds' if len(ids) == 1 else 'hold'} the last good limit",
+        )
+        for tag, ids in users.items()
+    ]
 
 
 def compile_rules(
@@ -156,7 +310,8 @@ def compile_rules(
     disabled_devices: Collection[str] = (),
     commands: Mapping[str, CommandConfig] | None = None,
 ) -> list[AlarmRule]:
-    """Rules for `alarms` in config order; RuleError when two share an id.
+    """Rules for `alarms` in config order, then the `limit_source` alarm of each limit tag;
+    RuleError when two share an id.
 
     `device_tags` maps a device id to the tag names read from it (comm_loss needs it: without
     it a comm_loss rule sees no reads and activates after its timeout). `commands` maps a tag
@@ -166,7 +321,8 @@ def compile_rules(
     command_of = commands or {}
     rules: list[AlarmRule] = []
     seen: set[str] = set()
-    for alarm in alarms:
+    configured = list(alarms)
+    for alarm in configured + limit_source_configs(configured):
         device = alarm.device or ""
         rule = compile_rule(
             alarm,

@@ -9,6 +9,8 @@ off the polling path, and operator actions that are journaled and audited atomic
 - `act()` (acknowledge, shelve, unshelve, out of service) changes the engine, then writes the
   transition, the new state and the audit row in one transaction; if that fails, the alarm is
   put back as it was and the action is refused: nothing happens without its audit record.
+- `acknowledge_many()` acknowledges a selection (or every alarm waiting for it) the same way:
+  one transaction with a journal row and an audit row per alarm, or nothing at all.
 - At start, `load()` restores the states saved before; the engine re-evaluates them on the
   first values.
 """
@@ -27,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pstg.alarms.engine import AlarmEngine
+from pstg.alarms.errors import ActionRefused, UnknownAlarm
 from pstg.alarms.model import Transition
 from pstg.alarms.tables import alarm_journal, alarm_states
 from pstg.audit import Actor, AuditEntry, record
@@ -54,6 +57,15 @@ class _Records:
 
 class ActionFailed(RuntimeError):
     """The action could not be recorded (database down): it did not happen."""
+
+
+@dataclass(frozen=True)
+class BulkAck:
+    """What a bulk acknowledgement did: the transitions, and the ids refused with the reason
+    (unknown, or not waiting for an acknowledgement), in the order asked."""
+
+    acknowledged: list[Transition]
+    refused: list[tuple[str, UnknownAlarm | ActionRefused]]
 
 
 class AlarmService:
@@ -262,6 +274,52 @@ class AlarmService:
             raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
         self._stored(records)
         return transition
+
+    def acknowledge_many(
+        self, alarm_ids: Sequence[str] | None, actor: Actor, comment: str | None
+    ) -> BulkAck:
+        """Acknowledge the alarms `alarm_ids` (None: every alarm waiting for it), each
+        journaled and audited like a single acknowledgement, all in one transaction.
+
+        An id that is unknown or not waiting is refused and the others go on; if the
+        transaction fails, every alarm is put back and ActionFailed is raised (blocking)."""
+        if alarm_ids is None:
+            alarm_ids = [alarm.id for alarm in self.engine.alarms() if alarm.state.needs_ack]
+        wanted = list(dict.fromkeys(alarm_ids))  # each once, in the order asked
+        before = [entry for entry in self.engine.snapshot() if entry["id"] in set(wanted)]
+        now = utc_now()
+        done: list[Transition] = []
+        refused: list[tuple[str, UnknownAlarm | ActionRefused]] = []
+        for alarm_id in wanted:
+            try:
+                done.append(self.engine.acknowledge(alarm_id, actor.name, comment, now))
+            except (UnknownAlarm, ActionRefused) as exc:
+                refused.append((alarm_id, exc))
+        if not done:
+            return BulkAck(done, refused)
+        entries = [
+            AuditEntry(
+                actor=actor,
+                action="alarm.acknowledge",
+                target=f"alarm:{t.alarm_id}",
+                old={"state": t.previous.value},
+                new={"state": t.state.value, "comment": comment, "bulk": True},
+            )
+            for t in done
+        ]
+        records = self._records(done)
+        try:
+            with self.db.begin() as connection:
+                for entry in entries:
+                    record(connection, entry, now=now)
+                self._write(connection, records)
+        except Exception as exc:
+            self.engine.restore(before, now)
+            raise ActionFailed(
+                f"acknowledging {len(done)} alarm(s) could not be recorded: {exc}"
+            ) from exc
+        self._stored(records)
+        return BulkAck(done, refused)
 
 
 def _journal_row(station_id: int, transition: Transition, rule: Any) -> dict[str, Any]:

@@ -19,11 +19,28 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pstg.config.errors import Loc, format_location, suggest
-from pstg.config.models import LIMIT_KINDS, MAX_ADDRESS, StationConfig, TagConfig
+from pstg.config.models import (
+    LIMIT_KINDS,
+    LIMIT_SOURCE_SUFFIX,
+    MAX_ADDRESS,
+    AlarmConfig,
+    ConditionTerm,
+    StationConfig,
+    TagConfig,
+)
 from pstg.model import DataType, RegisterTable
 
 LIMIT_ALARMS = LIMIT_KINDS
-NUMERIC_ALARMS = LIMIT_KINDS | {"discrete", "fail_to_start", "starts_per_hour", "command_failed"}
+NUMERIC_ALARMS = LIMIT_KINDS | {
+    "discrete",
+    "fail_to_start",
+    "starts_per_hour",
+    "command_failed",
+    "rate_of_change",
+    "frozen",
+    "run_too_long",
+    "out_of_band",
+}
 """Alarm kinds that compare their tag's value with a number."""
 
 LineOf = Callable[[Loc], int | None]
@@ -210,6 +227,7 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
         if alarm.suppress_when is not None:
             where = (*loc, "suppress_when", "tag")
             yield from _numeric_tag(alarm.suppress_when.tag, tags, where, "suppress_when.tag")
+        yield from _other_tags(alarm, tags, loc)
         if alarm.device is not None:
             device = devices.get(alarm.device)
             if device is None:
@@ -220,6 +238,25 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
                     f"device {alarm.device!r} has no tags, so it is never read: "
                     "its comm_loss alarm could never clear",
                 )
+
+
+def _other_tags(alarm: AlarmConfig, tags: dict[str, TagConfig], loc: Loc) -> Iterator[Finding]:
+    """The tags of an alarm's limits (`{tag: ...}`) and conditions (compound, frozen's while)."""
+    for key in ("limit", "low", "high"):
+        limit = getattr(alarm, key)
+        tag = getattr(limit, "tag", None)
+        if tag is not None:
+            yield from _numeric_tag(tag, tags, (*loc, key, "tag"), key)
+    groups: list[tuple[Loc, list[ConditionTerm]]] = []
+    if alarm.all_of is not None:
+        groups.append(((*loc, "all"), alarm.all_of))
+    if alarm.any_of is not None:
+        groups.append(((*loc, "any"), alarm.any_of))
+    if alarm.while_ is not None:
+        groups.append(((*loc, "while", alarm.while_.mode), alarm.while_.terms))
+    for where, terms in groups:
+        for i, term in enumerate(terms):
+            yield from _numeric_tag(term.tag, tags, (*where, i, "tag"), "a comparison")
 
 
 def _numeric_tag(name: str, tags: dict[str, TagConfig], loc: Loc, key: str) -> Iterator[Finding]:
@@ -233,8 +270,18 @@ def _numeric_tag(name: str, tags: dict[str, TagConfig], loc: Loc, key: str) -> I
 def _duplicate_alarm_ids(config: StationConfig, line_of: LineOf) -> Iterator[Finding]:
     # Operators acknowledge and shelve an alarm by its id, so two alarms may not share one.
     first: dict[str, int] = {}
+    # The alarm raised while a limit tag reads bad takes the id `<tag>.limit_source`.
+    limit_sources = {
+        tag + LIMIT_SOURCE_SUFFIX: tag for alarm in config.alarms for tag in alarm.limit_tags()
+    }
     for a, alarm in enumerate(config.alarms):
         alarm_id = alarm.alarm_id
+        if alarm_id in limit_sources:
+            yield Finding(
+                ("alarms", a, "id"),
+                f"alarm id {alarm_id!r} is taken by the alarm raised while the limit tag "
+                f"{limit_sources[alarm_id]!r} reads bad; choose another id",
+            )
         if alarm_id not in first:
             first[alarm_id] = a
             continue

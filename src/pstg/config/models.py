@@ -447,6 +447,11 @@ AlarmKind = Literal[
     "starts_per_hour",
     "command_failed",
     "notification_failed",
+    "compound",
+    "rate_of_change",
+    "frozen",
+    "run_too_long",
+    "out_of_band",
 ]
 Priority = Literal["critical", "high", "medium", "low"]
 
@@ -454,6 +459,8 @@ LIMIT_KINDS: frozenset[str] = frozenset({"high_high", "high", "low", "low_low"})
 DEFAULT_COMM_LOSS_TIMEOUT = 30.0
 """Seconds without a good read before a comm_loss alarm's condition is true, unless set."""
 ALARM_ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+LIMIT_SOURCE_SUFFIX = ".limit_source"
+"""The id of the alarm raised while a limit tag's reads are bad: `<limit tag>.limit_source`."""
 
 # Which optional keys each kind reads; any other one given is a mistake worth reporting
 # (a `limit` on a discrete alarm means the author expected it to do something).
@@ -466,10 +473,17 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "starts_per_hour": frozenset({"tag", "limit"}),
     "command_failed": frozenset({"tag"}),
     "notification_failed": frozenset(),
+    "compound": frozenset({"all_of", "any_of"}),
+    "rate_of_change": frozenset({"tag", "limit", "per", "deadband"}),
+    "frozen": frozenset({"tag", "band", "timeout", "while_"}),
+    "run_too_long": frozenset({"tag", "timeout"}),
+    "out_of_band": frozenset({"tag", "low", "high", "deadband"}),
 }
 SYSTEM_KINDS: frozenset[str] = frozenset({"notification_failed"})
 """Kinds about the gateway itself, on no tag or device: their id defaults to the kind."""
 _KIND_SPECIFIC_KEYS = frozenset().union(*_KIND_KEYS.values())
+_KEY_NAMES = {"all_of": "all", "any_of": "any", "while_": "while"}
+"""Fields whose YAML key is another word (a Python keyword or builtin)."""
 
 
 class SuppressCondition(_Strict):
@@ -479,21 +493,111 @@ class SuppressCondition(_Strict):
     value: float
 
 
+class LimitTag(_Strict):
+    """A limit read from a tag (`limit: {tag: setpoint.high_level}`): the alarm follows the
+    PLC's set point instead of a duplicated constant."""
+
+    tag: str
+
+
+Limit = float | LimitTag
+"""A limit: a number, or the tag whose value is the limit."""
+
+
+class ConditionTerm(_Strict):
+    """One comparison of a tag's value: `{tag: pump1.running, equals: 1}`.
+
+    The grammar of a command interlock (`InterlockConfig`), on numbers only: `true`/`false`
+    read as 1/0. A bad value makes the term unknown, neither true nor false.
+    """
+
+    tag: str
+    equals: float | None = None
+    not_equals: float | None = None
+    above: float | None = None
+    below: float | None = None
+
+    @property
+    def comparison(self) -> str:
+        """The one comparison key given: equals, not_equals, above or below."""
+        return next(key for key in COMPARISONS if getattr(self, key) is not None)
+
+    @property
+    def operand(self) -> float:
+        value: float = getattr(self, self.comparison)
+        return value
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Self:
+        given = [key for key in COMPARISONS if getattr(self, key) is not None]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"a condition needs exactly one of equals, not_equals, above, below (got {got})"
+            )
+        return self
+
+
+class ConditionGroup(_Strict):
+    """`{all: [terms]}` (every term holds) or `{any: [terms]}` (at least one does)."""
+
+    all_of: list[ConditionTerm] | None = Field(default=None, alias="all")
+    any_of: list[ConditionTerm] | None = Field(default=None, alias="any")
+
+    @property
+    def mode(self) -> Literal["all", "any"]:
+        return "all" if self.all_of is not None else "any"
+
+    @property
+    def terms(self) -> list[ConditionTerm]:
+        return self.all_of if self.all_of is not None else self.any_of or []
+
+    @model_validator(mode="after")
+    def _one_list(self) -> Self:
+        _check_group(self.all_of, self.any_of)
+        return self
+
+
+def _check_group(all_of: list[ConditionTerm] | None, any_of: list[ConditionTerm] | None) -> None:
+    if (all_of is None) == (any_of is None):
+        raise ValueError("a condition needs exactly one of all, any (a list of conditions)")
+    if not (all_of or any_of):
+        raise ValueError("the list of conditions is empty")
+
+
 class AlarmConfig(_Strict):
     """One alarm rule; `pstg.alarms` compiles these, docs/alarms.md describes each kind."""
 
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, populate_by_name=True)
+
     id: str | None = Field(default=None, pattern=ALARM_ID_PATTERN, max_length=128)
-    """Unique alarm id; default `<tag or device>.<kind>` (see `alarm_id`)."""
+    """Unique alarm id; default `<tag or device>.<kind>` (see `alarm_id`); a compound alarm
+    needs one."""
     tag: str | None = None
-    """The watched tag; for fail_to_start the run command, for starts_per_hour the feedback,
-    for command_failed the commanded tag (it needs a `command` block)."""
+    """The watched tag; for fail_to_start the run command, for starts_per_hour and
+    run_too_long the running feedback, for command_failed the commanded tag (it needs a
+    `command` block)."""
     device: str | None = None  # for comm_loss
     kind: AlarmKind
-    limit: float | None = None  # limit alarms; starts_per_hour: starts allowed per hour
+    limit: Limit | None = None
+    """Limit alarms: a number or `{tag: ...}`; starts_per_hour: starts allowed per hour;
+    rate_of_change: the change per `per` (positive: rising faster, negative: falling faster)."""
     value: float | None = None  # for discrete
     feedback: str | None = None  # for fail_to_start: the running feedback tag
-    timeout: Seconds | None = None  # comm_loss (default 30s), fail_to_start (required)
+    timeout: Seconds | None = None
+    """comm_loss (default 30s); fail_to_start, frozen and run_too_long (required)."""
     deadband: float = Field(default=0.0, ge=0)
+    per: Seconds | None = None  # rate_of_change: the time the change is measured over
+    band: float | None = Field(default=None, ge=0)
+    """frozen: how far the value may wander and still count as stuck."""
+    low: Limit | None = None  # out_of_band: the lower end of the band
+    high: Limit | None = None  # out_of_band: the upper end of the band
+    all_of: list[ConditionTerm] | None = Field(default=None, alias="all")
+    """compound: true while every one of these holds."""
+    any_of: list[ConditionTerm] | None = Field(default=None, alias="any")
+    """compound: true while at least one of these holds."""
+    while_: ConditionGroup | None = Field(default=None, alias="while")
+    """frozen: only while this holds (e.g. any pump runs) does a still value mean anything."""
     on_delay: Seconds = 0.0
     off_delay: Seconds = 0.0
     priority: Priority = "medium"
@@ -509,6 +613,12 @@ class AlarmConfig(_Strict):
             return self.kind
         return f"{self.tag if self.tag is not None else self.device}.{self.kind}"
 
+    def limit_tags(self) -> list[str]:
+        """The tags this alarm reads its limits from (`limit`, `low`, `high`: `{tag: ...}`)."""
+        return [
+            limit.tag for limit in (self.limit, self.low, self.high) if isinstance(limit, LimitTag)
+        ]
+
     @model_validator(mode="after")
     def _check_kind_fields(self) -> Self:
         kind = self.kind
@@ -522,34 +632,86 @@ class AlarmConfig(_Strict):
         elif kind in SYSTEM_KINDS:
             if self.tag is not None or self.device is not None:
                 raise ValueError(f"a {kind} alarm is about the gateway: it takes no tag or device")
+        elif kind == "compound":
+            if self.id is None:
+                raise ValueError("a compound alarm needs id (it watches no single tag)")
+            _check_group(self.all_of, self.any_of)
         elif self.tag is None:
             raise ValueError(f"a {kind} alarm needs tag")
-        if kind == "fail_to_start":
-            if self.feedback is None:
-                raise ValueError("a fail_to_start alarm needs feedback (the running feedback tag)")
-            if self.timeout is None:
-                raise ValueError("a fail_to_start alarm needs timeout (e.g. 15s)")
+        if kind in ("fail_to_start", "frozen", "run_too_long") and self.timeout is None:
+            example = "15s" if kind == "fail_to_start" else "30m"
+            raise ValueError(f"a {kind} alarm needs timeout (e.g. {example})")
+        if kind == "fail_to_start" and self.feedback is None:
+            raise ValueError("a fail_to_start alarm needs feedback (the running feedback tag)")
         if kind == "starts_per_hour":
-            if self.limit is None:
+            limit = self.limit
+            if limit is None:
                 raise ValueError("a starts_per_hour alarm needs limit (starts allowed per hour)")
-            if self.limit < 0 or not self.limit.is_integer():
+            if not isinstance(limit, float) or limit < 0 or not limit.is_integer():
                 raise ValueError(
-                    f"limit {self.limit:g} of a starts_per_hour alarm must be a whole number >= 0"
+                    f"limit {_limit_text(limit)} of a starts_per_hour alarm must be a whole "
+                    "number >= 0"
                 )
+        if kind == "rate_of_change":
+            self._check_rate()
+        if kind == "frozen" and self.band is None:
+            raise ValueError("a frozen alarm needs band (how far a stuck value may wander)")
+        if kind == "out_of_band":
+            self._check_band()
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError("timeout must be greater than 0")
         # A key left at its default says nothing (a dumped config lists every key).
         given = {
-            key
+            _KEY_NAMES.get(key, key)
             for key in (self.model_fields_set & _KIND_SPECIFIC_KEYS) - _KIND_KEYS[kind]
             if getattr(self, key) != type(self).model_fields[key].default
         }
         if given:
             keys = ", ".join(sorted(given))
             raise ValueError(
-                f"{keys} {'does' if len(given) == 1 else 'do'} not apply to a {kind} alarm"
+                f"{keys} {'does' if len(given) == 1 else 'do'} not apply to {_a(kind)} alarm"
             )
         return self
+
+    def _check_rate(self) -> None:
+        limit = self.limit
+        if limit is None or self.per is None:
+            raise ValueError(
+                "a rate_of_change alarm needs limit and per (e.g. limit: 0.3, per: 1m: rising "
+                "0.3 or more in a minute; a negative limit watches falling)"
+            )
+        if not isinstance(limit, float) or limit == 0:
+            raise ValueError(
+                f"limit {_limit_text(limit)} of a rate_of_change alarm must be a number other "
+                "than 0 (positive: rising, negative: falling)"
+            )
+        if self.per <= 0:
+            raise ValueError("per must be greater than 0")
+
+    def _check_band(self) -> None:
+        if self.low is None or self.high is None:
+            raise ValueError("an out_of_band alarm needs low and high (numbers or {tag: ...})")
+        low, high = self.low, self.high
+        if isinstance(low, float) and isinstance(high, float) and not low < high:
+            raise ValueError(f"low {low:g} must be below high {high:g}")
+
+    @model_validator(mode="after")
+    def _check_limit_tags(self) -> Self:
+        if isinstance(self.limit, LimitTag) and self.kind not in LIMIT_KINDS:
+            raise ValueError(
+                f"a {self.kind} alarm takes a number as limit; only limit alarms "
+                "(high_high, high, low, low_low) read their limit from a tag"
+            )
+        return self
+
+
+def _a(kind: str) -> str:
+    """`a high`, `an out_of_band`."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _limit_text(limit: Limit) -> str:
+    return f"{{tag: {limit.tag}}}" if isinstance(limit, LimitTag) else f"{limit:g}"
 
 
 class StationConfig(_Strict):

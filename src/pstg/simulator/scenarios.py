@@ -1,7 +1,8 @@
 """Scenario names as users type them: one process scenario and at most one link fault.
 
 `storm`, `pump-fault,flaky`, `offline:2m`, `normal`: a comma-separated list with at most one of
-the process scenarios (normal, storm, pump-fault, power-failure) and at most one link fault
+the process scenarios (normal, storm, pump-fault, power-failure, generator-fail, ragging,
+transmitter-stuck, transmitter-fault) and at most one link fault
 (flaky, offline). `offline` takes an optional duration after a colon (default 30 s).
 """
 

@@ -25,6 +25,15 @@ from pstg.simulator.process import LEVEL_ORDER, Hoa, SetPoints, StationDesign, s
 from pstg.simulator.registers import Point, RegisterMap
 
 DEVICE_ID = "plc1"
+NO_FLOW = 15.0
+"""l/s: a running pump that moves less is running without flow (a healthy one moves 40+)."""
+RUN_TOO_LONG = "40m"
+"""A dry-weather run lasts up to about 25 minutes; a ragged pump at night runs over an hour."""
+CURRENT_BAND = (10.0, 34.0)
+"""A: the motor current while running (26 A alone, 19 A with all three; ragged: 39 A)."""
+MOTOR_HOT = 65.0
+"""°C: a healthy motor settles at about 47 °C, a ragged one climbs towards 90 °C."""
+FROZEN_TIMEOUT = "4m"
 
 _TABLE_TITLES = {
     RegisterTable.INPUT_REGISTER: "input registers: measurements, counters, status words, text",
@@ -189,22 +198,38 @@ def _values(labels: dict[int, str]) -> str:
 def _alarms(design: StationDesign) -> Iterator[str]:
     setpoints = SetPoints()
     level = "wet_well.level"
+    pumps = range(1, design.pump_count + 1)
     yield (
         f"{{tag: {level}, kind: high_high, limit: {design.high_high_float - 0.1:g}, "
         "deadband: 0.05, on_delay: 5s, priority: critical, "
         'message: "Wet well level high-high: overflow imminent"}'
     )
+    # The high and low level alarms follow the PLC's set points (limits read from tags).
     yield (
-        f"{{tag: {level}, kind: high, limit: {setpoints.high_level:g}, deadband: 0.05, "
+        f"{{tag: {level}, kind: high, limit: {{tag: setpoint.high_level}}, deadband: 0.05, "
         'on_delay: 10s, priority: high, message: "Wet well level high"}'
     )
     yield (
-        f"{{tag: {level}, kind: low, limit: {setpoints.low_level:g}, deadband: 0.05, "
+        f"{{tag: {level}, kind: low, limit: {{tag: setpoint.low_level}}, deadband: 0.05, "
         'on_delay: 10s, priority: medium, message: "Wet well level low"}'
     )
     yield (
         f"{{tag: {level}, kind: bad_quality, on_delay: 30s, priority: medium, "
-        'message: "No valid wet well level"}'
+        'message: "Level transmitter fault: no valid wet well level"}'
+    )
+    # A transmitter that stopped following the well: the level must move while a pump runs
+    # (a pump run lasts 5 minutes or more; the transmitter's noise alone is wider than 5 mm).
+    running = ", ".join(f"{{tag: pump{n}.running, equals: 1}}" for n in pumps)
+    yield (
+        f"{{tag: {level}, kind: frozen, band: 0.005, timeout: {FROZEN_TIMEOUT},\n"
+        f"     while: {{any: [{running}]}},\n"
+        '     priority: high, message: "Level transmitter frozen: no change while pumping"}'
+    )
+    # Faster than a dry-weather day ever fills the well (0.17 m/min with no pump running):
+    # inflow beyond what the pumps move, the first sign of a storm or a failed station.
+    yield (
+        f"{{tag: {level}, kind: rate_of_change, limit: 0.2, per: 1m, deadband: 0.05, "
+        'priority: medium,\n     message: "Wet well filling fast: inflow beyond the pumps"}'
     )
     discrete = [
         ("wet_well.high_high_float", 1, "critical", "0s", "High-high level float switch"),
@@ -213,17 +238,26 @@ def _alarms(design: StationDesign) -> Iterator[str]:
         ("station.generator_running", 1, "low", "0s", "Standby generator running"),
         ("station.door_open", 1, "medium", "0s", "Intrusion: station door open"),
     ]
-    for number in range(1, design.pump_count + 1):
+    for number in pumps:
         discrete += [
             (f"pump{number}.tripped", 1, "high", "0s", f"Pump {number} tripped"),
             (f"pump{number}.fail_to_start", 1, "high", "0s", f"Pump {number} failed to start"),
+            (f"pump{number}.auto", 0, "low", "10s", f"Pump {number} not in Auto"),
         ]
     for tag, value, priority, delay, message in discrete:
         yield (
             f"{{tag: {tag}, kind: discrete, value: {value}, on_delay: {delay}, "
             f"priority: {priority}, message: {_text(message)}}}"
         )
-    for number in range(1, design.pump_count + 1):
+    # The generator must carry the station within a minute of a mains failure (it starts in
+    # 30 s); mains lost and no generator for 60 s means a flooded well within the hour.
+    yield (
+        "{id: station.generator_fail, kind: compound, on_delay: 60s, priority: critical,\n"
+        "     all: [{tag: station.mains_ok, equals: 0}, "
+        "{tag: station.generator_running, equals: 0}],\n"
+        '     message: "Generator failed to start on mains loss"}'
+    )
+    for number in pumps:
         # The gateway's own check, a backstop for the PLC's latch (which trips after
         # fail_to_start_time and drops the command): longer, so the PLC's alarm comes first.
         yield (
@@ -240,6 +274,35 @@ def _alarms(design: StationDesign) -> Iterator[str]:
             f"{{tag: pump{number}.running, kind: starts_per_hour, "
             f"limit: {setpoints.max_starts_per_hour}, priority: low, "
             f"message: {_text(f'Pump {number} starting too often')}}}"
+        )
+        # Running without flow: a closed valve, an air lock, a ragged or broken impeller. A
+        # healthy pump moves 40 l/s or more; the on-delay lets the flow come up after a start.
+        yield (
+            f"{{id: pump{number}.no_flow, kind: compound, on_delay: 30s, priority: high,\n"
+            f"     all: [{{tag: pump{number}.running, equals: 1}}, "
+            f"{{tag: pump{number}.flow, below: {NO_FLOW:g}}}],\n"
+            f"     message: {_text(f'Pump {number} running without flow')}}}"
+        )
+        # A dry-weather run lasts at most about 25 minutes; longer is ragging, a blocked
+        # impeller or a stuck float (a storm may keep pumps running for hours: that is news).
+        yield (
+            f"{{tag: pump{number}.running, kind: run_too_long, timeout: {RUN_TOO_LONG}, "
+            f"priority: medium, message: {_text(f'Pump {number} running too long')}}}"
+        )
+        # The current while running: about 26 A alone, 19 A with all three; the band is
+        # watched once the pump has run for the on-delay (the suppression holds it while
+        # stopped, and a start waits out the on-delay).
+        yield (
+            f"{{tag: pump{number}.current, kind: out_of_band, low: {CURRENT_BAND[0]:g}, "
+            f"high: {CURRENT_BAND[1]:g}, deadband: 1, on_delay: 30s,\n"
+            f"     suppress_when: {{tag: pump{number}.running, value: 0}}, priority: medium,\n"
+            f"     message: {_text(f'Pump {number} motor current out of band')}}}"
+        )
+        # A healthy motor settles about 35 °C above the ambient 12 °C.
+        yield (
+            f"{{tag: pump{number}.motor_temperature, kind: high, limit: {MOTOR_HOT:g}, "
+            f"deadband: 2, on_delay: 10s, priority: high,\n"
+            f"     message: {_text(f'Pump {number} motor over-temperature')}}}"
         )
     yield (
         f"{{device: {DEVICE_ID}, kind: comm_loss, timeout: 30s, priority: high, "

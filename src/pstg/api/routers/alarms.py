@@ -1,15 +1,15 @@
-"""Alarms: the current list, the journal, the KPIs (viewer); acknowledge, shelve, unshelve
-(operator); out of service and back (engineer). Every action is journaled and audited in one
-transaction, or it does not happen."""
+"""Alarms: the current list, the journal, the KPIs (viewer); acknowledge (one, a selection, or
+all waiting), shelve, unshelve (operator); out of service and back (engineer). Every action is
+journaled and audited in one transaction, or it does not happen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from pstg.alarms.engine import ActionRefused, Alarm, Transition, UnknownAlarm
 from pstg.api.deps import Context
@@ -93,6 +93,35 @@ class TransitionOut(BaseModel):
     user: str | None
     comment: str | None
     reason: str
+
+
+MAX_BULK = 1000
+"""Alarm ids one bulk acknowledgement may name."""
+
+
+class BulkAckIn(ActionIn):
+    ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=MAX_BULK, description="The alarms to acknowledge."
+    )
+    all: bool = Field(
+        default=False, description="Every alarm of the station waiting for an acknowledgement."
+    )
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Self:
+        if (self.ids is not None) == self.all:
+            raise ValueError('give either "ids" (a list of alarm ids) or "all": true')
+        return self
+
+
+class RefusedOut(BaseModel):
+    id: str
+    reason: str
+
+
+class BulkAckOut(BaseModel):
+    acknowledged: list[TransitionOut]
+    refused: list[RefusedOut]
 
 
 class KpiOut(BaseModel):
@@ -220,6 +249,10 @@ def _act(
         raise HTTPException(404 if isinstance(exc, UnknownAlarm) else 409, str(exc)) from None
     except ActionFailed as exc:
         raise HTTPException(503, str(exc)) from None
+    return _transition_out(transition)
+
+
+def _transition_out(transition: Transition) -> TransitionOut:
     return TransitionOut(
         alarm_id=transition.alarm_id, ts=format_time(transition.ts),
         previous=transition.previous.value, state=transition.state.value,
@@ -229,6 +262,31 @@ def _act(
 
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
+
+
+@router.post(
+    "/alarms/ack", response_model=BulkAckOut,
+    summary="Acknowledge several alarms, or all waiting for it",
+)  # fmt: skip
+def acknowledge_many(
+    body: BulkAckIn, context: Context, request: Request, principal: Operator
+) -> BulkAckOut:
+    """Each alarm is journaled and audited as a single acknowledgement (in one transaction);
+    ids that are unknown or not waiting are refused, each audited, and the others go on."""
+    from pstg.alarms.service import ActionFailed
+
+    service = _service(context)
+    actor = actor_of(principal, request)
+    try:
+        done = service.acknowledge_many(None if body.all else body.ids, actor, body.comment or None)
+    except ActionFailed as exc:
+        raise HTTPException(503, str(exc)) from None
+    for alarm_id, refusal in done.refused:
+        action_refused(context, actor, "alarm.acknowledge", f"alarm:{alarm_id}", str(refusal))
+    return BulkAckOut(
+        acknowledged=[_transition_out(t) for t in done.acknowledged],
+        refused=[RefusedOut(id=alarm_id, reason=str(why)) for alarm_id, why in done.refused],
+    )
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=TransitionOut, summary="Acknowledge")

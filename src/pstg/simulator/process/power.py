@@ -3,7 +3,8 @@
 When the mains fail the generator starts after its start delay and can carry
 `generator_max_pumps` pumps; when the mains return it runs on for its cooldown (in case they
 drop again, as gensets are set to) and stops. `pumps_powered` is what the controller may run.
-An outage started by `lose_mains` ends by itself after the design's outage duration.
+An outage started by `lose_mains` ends by itself after the design's outage duration. A
+generator with `fails_to_start` set (a flat battery, no fuel) never starts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class PowerSupply:
         self._mains_lost_at = 0.0
         self._mains_back_at = 0.0
         self._outage_ends_at: float | None = None
+        self.fails_to_start = False
+        """Injected fault: the generator does not start when the mains fail."""
 
     @property
     def on_generator(self) -> bool:
@@ -52,7 +55,7 @@ class PowerSupply:
         design = self._design
         if not self.mains_ok:
             waited = now - self._mains_lost_at
-            if waited >= design.generator_start_delay - TIME_EPS:
+            if not self.fails_to_start and waited >= design.generator_start_delay - TIME_EPS:
                 self.generator_running = True
         elif (
             self.generator_running

@@ -19,6 +19,11 @@ from pstg.simulator.process.inflow import HOUR
 
 _MOTOR_RISE = 35.0  # °C a loaded motor settles above ambient
 _MOTOR_TIME_CONSTANT = 20 * 60.0  # s
+RAGGED_FLOW = 0.25
+"""A ragged pump delivers this share of the flow its curve gives: rags choke the impeller."""
+RAGGED_CURRENT = 1.5
+"""...and draws this many times the current: the rags drag on the impeller. The winding heats
+with the square of the current, so it settles far hotter than a healthy motor."""
 
 
 class Hoa(IntEnum):
@@ -43,6 +48,7 @@ class Pump:
     fail_to_start: bool = False  # latched until reset
     seized: bool = False  # injected fault: a command never makes it run
     trip_at_next_start: bool = False  # injected fault: the overload trips when it next starts
+    ragged: bool = False  # injected fault: rags in the impeller (less flow, more current)
     flow: float = 0.0  # m³/s
     head: float = 0.0  # m
     power: float = 0.0  # kW electrical
@@ -146,8 +152,13 @@ class Pump:
     # --- the motor --------------------------------------------------------------------------
 
     def run_at(self, duty: DutyPoint) -> None:
-        """Flow, head, power and current are those of `duty` now."""
+        """Flow, head, power and current are those of `duty` now (a ragged pump moves less
+        and draws more)."""
         self.flow, self.head, self.power, self.current = duty
+        if self.ragged:
+            self.flow *= RAGGED_FLOW
+            self.power *= RAGGED_CURRENT
+            self.current *= RAGGED_CURRENT
 
     def accumulate(self, dt: float, ambient: float) -> float:
         """Run hours and motor temperature after `dt` seconds; the kWh used meanwhile."""
@@ -155,7 +166,8 @@ class Pump:
         if self.running:
             self.run_seconds += dt
             used = self.power * dt / HOUR
-        target = ambient + _MOTOR_RISE if self.running else ambient
+        load = (RAGGED_CURRENT if self.ragged else 1.0) ** 2  # heat goes with current²
+        target = ambient + _MOTOR_RISE * load if self.running else ambient
         self.motor_temperature = first_order(
             self.motor_temperature, target, dt, _MOTOR_TIME_CONSTANT
         )

@@ -4,6 +4,10 @@
     storm           a storm hydrograph on top of the dry-weather inflow (`inflow.py`)
     pump-fault      the lead pump trips (at its next start if it is stopped), the next is seized
     power-failure   the mains fail for the design's outage duration (`power.py`)
+    generator-fail  the same outage, and the generator does not start
+    ragging         rags in the lead pump's impeller: its flow drops, its current rises
+    transmitter-stuck  the level transmitter's reading stops following the level
+    transmitter-fault  the level transmitter's signal is lost (the PLC reads no value)
 
 A scenario acts through the faults its parts can have (a storm in the inflow model, a seized
 pump, lost mains), so a new scenario is an entry in `ProcessScenario`, its `_begin_...`
@@ -28,6 +32,10 @@ class ProcessScenario(StrEnum):
     STORM = "storm"
     PUMP_FAULT = "pump-fault"
     POWER_FAILURE = "power-failure"
+    GENERATOR_FAIL = "generator-fail"
+    RAGGING = "ragging"
+    TRANSMITTER_STUCK = "transmitter-stuck"
+    TRANSMITTER_FAULT = "transmitter-fault"
 
 
 class ScenarioEffects:
@@ -38,6 +46,8 @@ class ScenarioEffects:
         """The pump the scenario set to trip at its next start."""
         self.seized: Pump | None = None
         """The pump the scenario seized."""
+        self.ragged: Pump | None = None
+        """The pump the scenario ragged."""
 
     def begin(self, station: PumpStation, scenario: ProcessScenario) -> None:
         """Start `scenario`'s effects on `station` (after `undo` of the previous one)."""
@@ -54,8 +64,13 @@ class ScenarioEffects:
         if self.seized is not None:
             self.seized.seized = False
             self.seized = None
+        if self.ragged is not None:
+            self.ragged.ragged = False  # the crew pulled the rags out
+            self.ragged = None
+        station.power.fails_to_start = False
         if not station.power.mains_ok:
             station.power.restore_mains(station.elapsed)
+        station.transmitter.stuck = station.transmitter.failed = False
 
 
 def _begin_storm(station: PumpStation, effects: ScenarioEffects) -> None:
@@ -81,8 +96,32 @@ def _begin_power_failure(station: PumpStation, effects: ScenarioEffects) -> None
     station.power.lose_mains(station.elapsed)
 
 
+def _begin_generator_fail(station: PumpStation, effects: ScenarioEffects) -> None:
+    station.power.fails_to_start = True
+    station.power.lose_mains(station.elapsed)
+
+
+def _begin_ragging(station: PumpStation, effects: ScenarioEffects) -> None:
+    """The lead pump rags up; it keeps its place in the duty order, as on site."""
+    pump = station.pumps[station.rotation[0] - 1]
+    pump.ragged = True
+    effects.ragged = pump
+
+
+def _begin_transmitter_stuck(station: PumpStation, effects: ScenarioEffects) -> None:
+    station.transmitter.stuck = True
+
+
+def _begin_transmitter_fault(station: PumpStation, effects: ScenarioEffects) -> None:
+    station.transmitter.failed = True
+
+
 _BEGIN: dict[ProcessScenario, Callable[[PumpStation, ScenarioEffects], None]] = {
     ProcessScenario.STORM: _begin_storm,
     ProcessScenario.PUMP_FAULT: _begin_pump_fault,
     ProcessScenario.POWER_FAILURE: _begin_power_failure,
+    ProcessScenario.GENERATOR_FAIL: _begin_generator_fail,
+    ProcessScenario.RAGGING: _begin_ragging,
+    ProcessScenario.TRANSMITTER_STUCK: _begin_transmitter_stuck,
+    ProcessScenario.TRANSMITTER_FAULT: _begin_transmitter_fault,
 }

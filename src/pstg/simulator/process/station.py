@@ -311,7 +311,10 @@ class PumpStation:
         point = hydraulics.duty_point(self.design, running, level)
         for pump in self.pumps:
             pump.run_at(point if pump.running else hydraulics.STOPPED)
-        self.outflow = point.flow * running
+        if any(pump.ragged for pump in self.pumps):
+            self.outflow = sum(pump.flow for pump in self.pumps)
+        else:
+            self.outflow = point.flow * running
         self.discharge_pressure = hydraulics.header_pressure_bar(self.design, level, self.outflow)
 
     def _accumulate(self, dt: float) -> None:

@@ -2,11 +2,14 @@
 
 Every m³ of a step ends up in the well, the force main or the emergency overflow, so the
 volumes moved add up exactly (`inflow_volume = stored + pumped_volume + overflow_volume`). The
-level transmitter reads the level with a little noise from its own random stream.
+level transmitter reads the level with a little noise from its own random stream; it can be
+stuck (its reading stops following the level, with no error to show) or failed (its signal is
+lost: the PLC reports no value, NaN).
 """
 
 from __future__ import annotations
 
+import math
 import random
 
 from pstg.simulator.process.design import StationDesign
@@ -53,9 +56,17 @@ class LevelTransmitter:
         self._span = design.wet_well_depth
         self._rng = rng
         self.reading = 0.0
+        self.stuck = False
+        """Injected fault: the reading stays where it is."""
+        self.failed = False
+        """Injected fault: the signal is lost; the reading is NaN."""
 
     def measure(self, level: float) -> float:
         """A new reading of `level`; also kept in `reading`."""
+        # The noise is drawn whatever the faults, so a fault never shifts the random stream.
         reading = level + self._rng.gauss(0.0, _LEVEL_NOISE_SD)
-        self.reading = min(self._span, max(0.0, reading))
+        if self.failed:
+            self.reading = math.nan
+        elif not self.stuck or math.isnan(self.reading):
+            self.reading = min(self._span, max(0.0, reading))
         return self.reading
