@@ -17,7 +17,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -262,7 +262,12 @@ class Gateway:
             config=self.config,
             station_id=storage.catalog.station_id,
             tag_ids=storage.catalog.tag_ids,
-            auth=AuthService(storage.engine, secret=secret),
+            auth=AuthService(
+                storage.engine,
+                secret=secret,
+                session_lifetime=timedelta(seconds=self.config.api.session_lifetime),
+                session_idle=timedelta(seconds=self.config.api.session_idle),
+            ),
             metrics=Metrics(self.device_stats, self.writer_stats),
             live=self.live,
             device_stats=self.device_stats,
