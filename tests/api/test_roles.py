@@ -158,6 +158,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/out-of-service", Role.ENGINEER),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/in-service", Role.ENGINEER),
     Endpoint("GET", "/api/v1/commands", Role.VIEWER),
+    Endpoint("GET", "/api/v1/commands/tags", Role.VIEWER),
     # A direct command: selected and operated in one request (200; the test device is down).
     Endpoint("POST", "/api/v1/commands", Role.VIEWER),
     # No such command: the role lets every user in, the service answers 404.
