@@ -295,3 +295,27 @@ def refuse_audit_rows(connection: sa.Connection) -> None:
         "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
         "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
     )
+
+
+async def test_two_users_selecting_at_once_get_one_selection(station, server):
+    answers = await asyncio.gather(
+        station.post("alice", "/commands", {"tag": "hoa", "value": 1}),
+        station.post("bob", "/commands", {"tag": "hoa", "value": 2}),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
+
+
+async def test_selecting_again_replaces_your_own_selection(station, server):
+    first = await station.post("alice", "/commands", {"tag": "hoa", "value": 1})
+    second = await station.post("alice", "/commands", {"tag": "hoa", "value": 2})
+    other = await station.post("bob", "/commands", {"tag": "hoa", "value": 0})
+
+    assert (first.status_code, second.status_code, other.status_code) == (201, 201, 409)
+    replaced = (await station.get("alice", f"/commands/{first.json()['id']}")).json()
+    assert (replaced["state"], replaced["detail"]) == ("cancelled", "replaced by a new selection")
+    late = await station.post("alice", f"/commands/{first.json()['id']}/operate")
+    assert late.status_code == 409
+    operated = await station.post("alice", f"/commands/{second.json()['id']}/operate")
+    assert operated.json()["state"] == "confirmed"
+    assert await server.get_values(1, HR, 3, 1) == [2]

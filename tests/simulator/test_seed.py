@@ -131,14 +131,15 @@ async def test_each_seeded_range_end_is_accepted_and_one_count_beyond_is_refused
         pressure = command("setpoint.high_pressure")
         assert pressure.min is not None
         assert pressure.max is not None
-        for value, code in (
+        limits_and_codes: tuple[tuple[float, int], ...] = (
             (pressure.min, 0),
             (pressure.max, 0),
             (pressure.min - 0.01, ILLEGAL_VALUE),
             (pressure.max + 0.01, ILLEGAL_VALUE),
-        ):
-            answer = await modbus.write_registers(32, cdab(value))
-            assert answer.exception_code == code, value
+        )
+        for pressure_bar, code in limits_and_codes:
+            answer = await modbus.write_registers(32, cdab(pressure_bar))
+            assert answer.exception_code == code, pressure_bar
         assert simulator.stations[0].setpoints.high_pressure == pressure.max  # the last taken
 
         lead_select = command("station.lead_select").values
@@ -151,7 +152,7 @@ async def test_each_seeded_range_end_is_accepted_and_one_count_beyond_is_refused
                 assert answer.exception_code == (0 if value in allowed else ILLEGAL_VALUE)
 
 
-BASES = {
+BASES: dict[str, dict[str, int] | str] = {
     "defaults": {
         key: counts(value)
         for key, value in zip(LEVEL_ORDER, (0.6, 0.8, 1.8, 2.2, 2.6, 3.0), strict=True)
@@ -169,7 +170,9 @@ def test_the_seeded_interlocks_let_through_only_what_the_plc_accepts(base: str) 
     the seed does not: a lag or standby start equal to the start before it (an interlock's
     `above`/`below` are strict)."""
     chosen = BASES[base]
-    levels = all_levels_at(0 if chosen == "low" else 1) if isinstance(chosen, str) else chosen
+    levels: dict[str, int] = (
+        all_levels_at(0 if chosen == "low" else 1) if isinstance(chosen, str) else chosen
+    )
     station = PumpStation(DESIGN)
     register_map = RegisterMap(DESIGN)
     register_map.write(station, HR, 0, registers(levels))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -76,6 +77,8 @@ engine's command_failed rules listen here."""
 GATEWAY = Actor("pstg", None, "system", "gateway")
 """Who the audit log says expired a selection or closed one a stopped run left open."""
 SWEEP_INTERVAL = 0.5
+RECENT = 1000
+"""Ended commands kept in memory (see `_ended`)."""
 
 
 class CommandService:
@@ -112,6 +115,9 @@ class CommandService:
         self._reserved: dict[str, Command] = {}
         """The pending (selected or operating) command of each tag."""
         self._pending: dict[int, Command] = {}
+        self._ended: OrderedDict[int, Command] = OrderedDict()
+        """The last commands that ended, for an answer that does not wait for (or race with)
+        the journal row being written."""
         self._last_operate: dict[str, datetime] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -181,9 +187,9 @@ class CommandService:
         return None if pending is None else replace(pending)
 
     async def get(self, command_id: int) -> Command:
-        pending = self._pending.get(command_id)
-        if pending is not None:
-            return replace(pending)
+        held = self._pending.get(command_id) or self._ended.get(command_id)
+        if held is not None:
+            return replace(held)
         return await asyncio.to_thread(journal.get, self.engine, self.station_id, command_id)
 
     async def list(self, **filters: Any) -> list[Command]:
@@ -231,9 +237,12 @@ class CommandService:
         except CommandRefused as refusal:
             await self._refused(command, refusal, actor)
             raise
+        replaced = "replaced by a new selection"
         if held is not None:  # the same user selecting again: the new selection replaces it
-            await self._end(held, CommandState.CANCELLED, "replaced by a new selection", actor)
-        self._reserved[tag_name] = command  # before the await: nobody else passes meanwhile
+            self._release(held, CommandState.CANCELLED, replaced)
+        self._reserved[tag_name] = command  # before any await: nobody else passes meanwhile
+        if held is not None:
+            await self._finish(held, CommandState.CANCELLED, replaced, actor, "command.cancel")
         try:
             command.id = await asyncio.to_thread(
                 journal.record_step, self.engine, self.station_id, command,
@@ -436,7 +445,10 @@ class CommandService:
 
     def _release(self, command: Command, state: CommandState, why: str) -> None:
         command.state, command.detail = state, why
-        self._pending.pop(command.id, None)
+        if self._pending.pop(command.id, None) is not None:
+            self._ended[command.id] = command
+            if len(self._ended) > RECENT:
+                self._ended.popitem(last=False)
         if self._reserved.get(command.tag) is command:
             del self._reserved[command.tag]
 
@@ -493,9 +505,11 @@ class CommandService:
         """The pending command `command_id` when `actor` selected it; refusals otherwise."""
         command = self._pending.get(command_id)
         if command is None:
-            stored = await asyncio.to_thread(
-                journal.get, self.engine, self.station_id, command_id
-            )  # UnknownCommand
+            stored = self._ended.get(command_id)
+            if stored is None:
+                stored = await asyncio.to_thread(
+                    journal.get, self.engine, self.station_id, command_id
+                )  # UnknownCommand
             rule: Rule = "expired" if stored.state is CommandState.EXPIRED else "state"
             raise await self._refuse_step(
                 stored, actor, step, refused_conflict(
