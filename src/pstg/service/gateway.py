@@ -243,6 +243,7 @@ class Gateway:
         from pstg.auth.secret import load_or_create_secret
         from pstg.auth.service import AuthService
         from pstg.commands.service import CommandService
+        from pstg.console import install_console
         from pstg.metrics import Metrics
         from pstg.service.http_server import ApiServer
 
@@ -275,7 +276,9 @@ class Gateway:
             alarms=self.alarms,
             commands=self.commands,
         )
-        self._api = ApiServer(create_app(self.context), sock)
+        app = create_app(self.context)
+        install_console(app)  # the web console's pages beside the API (pstg.console)
+        self._api = ApiServer(app, sock)
         self._socket = None  # the server owns it now
         await self._api.start()
 
