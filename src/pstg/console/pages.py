@@ -4,7 +4,7 @@ scripts what they need in a JSON data block (no inline script: the page CSP forb
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,8 @@ def install_console(app: FastAPI) -> None:
         async def show(request: Request) -> Response:
             found = await principal_of(request)
             if found is None:
-                target = "/login" + ("" if page.path == "/" else f"?next={quote(page.path)}")
+                here = page.path + (f"?{request.url.query}" if request.url.query else "")
+                target = "/login" + ("" if here == "/" else f"?next={quote(here, safe='/')}")
                 return RedirectResponse(target, status_code=303)
             principal, cookie = found
             nav = [other for other in PAGES if principal.role >= other.role]
@@ -112,8 +113,6 @@ def install_console(app: FastAPI) -> None:
                 "page": page, "nav": nav, "user": principal.username,
                 "role": principal.role.label, "csrf": csrf_token(cookie),
             }  # fmt: skip
-            if principal.role < page.role:
-                return render("denied.html", 403, **values, needed=page.role.label)
             data: dict[str, Any] = {
                 "page": page.name,
                 "user": principal.username,
@@ -121,9 +120,10 @@ def install_console(app: FastAPI) -> None:
                 "live": "stream" if streams else "poll",
                 "stationId": context.config.station.id,
             }
-            if page.name == "overview":
-                data["picture"] = asdict(picture)
             values["data"] = data
+            if principal.role < page.role:
+                values["data"]["page"] = "denied"
+                return render("denied.html", 403, **values, needed=page.role.label)
             values["picture"] = picture
             values["can"] = {role.label: principal.role >= role for role in Role}
             values["allowed"] = {

@@ -20,7 +20,7 @@ let loading = 0;
 let follow = null;
 
 function chartWidth() {
-  const width = plot ? plot.bbox.width / devicePixelRatio : $("chart").clientWidth - 120;
+  const width = plot.bbox.width / devicePixelRatio;
   return Math.max(10, Math.min(5000, Math.round(width)));
 }
 
@@ -53,6 +53,9 @@ async function load() {
     $("trend-status").textContent = "Pick a tag to show.";
     return;
   }
+  // The chart's axes decide its plot width, and so the buckets to ask for: lay it out first.
+  const layout = chosen.map((tag) => `${tag.name}:${tag.unit}`).join(",");
+  if (!plot || plot.layout !== layout) draw(chosen.map((tag) => ({ tag, answer: { buckets: [] } })));
   const points = chartWidth();
   $("trend-status").textContent = "Loading…";
   try {
@@ -154,6 +157,7 @@ function draw(shown) {
   const data = shown.length ? series(shown) : [[]];
   if (plot) plot.destroy();
   plot = new uPlot(options, data, box);  // eslint-disable-line no-undef
+  plot.layout = shown.map(({ tag }) => `${tag.name}:${tag.unit}`).join(",");
   if (range) plot.setScale("x", { min: range.from / 1000, max: range.to / 1000 });
 }
 
