@@ -2,8 +2,8 @@
 `.ci/run` when missing) driven by Playwright, against a real gateway polling the pump station
 simulator on 127.0.0.1, on SQLite.
 
-One simulator, one gateway and one browser serve the whole session (they take seconds to
-start); each test gets fresh browser contexts (its own cookies). The simulator and the gateway
+One simulator and gateway serve the whole session and one browser each test module (they
+take seconds to start); each test gets fresh browser contexts (its own cookies). The simulator and the gateway
 run in an event loop of their own in a thread, so that the tests can use Playwright's plain
 (sync) API; `station.call(fn)` runs a function in that loop (the simulator is not
 thread-safe).
@@ -130,8 +130,10 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
         passwords._hasher = hasher
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module-scoped: Playwright's sync API marks an event loop as running in this thread
+    # while it is open, which the asyncio tests of other folders cannot run beside.
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     with playwright_api.sync_playwright() as playwright:
