@@ -156,6 +156,7 @@ class EventKind(StrEnum):
     STORAGE_BEHIND = "storage_behind"  # samples arrive faster than the database takes them
     ALARM = "alarm"  # an alarm changed state (the alarm journal has the details)
     COMMAND = "command"  # a command was selected, operated, refused... (the command journal)
+    NOTIFICATION = "notification"  # a self-test or test notification's outcome (its journal)
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
 
@@ -172,6 +173,7 @@ OPERATIONAL_EVENT_KINDS = frozenset(
         EventKind.STORAGE_BEHIND,
         EventKind.ALARM,
         EventKind.COMMAND,
+        EventKind.NOTIFICATION,
     }
 )
 """Event kinds every role may read. Every other kind (logins: the typed user name, the

@@ -134,6 +134,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
         for step in ("operate", "cancel")
     },
     ("GET", "/api/v1/commands/{command_id}"): lambda api, n: {"path": {"command_id": 999_999}},
+    ("POST", "/api/v1/notifications/test"): lambda api, n: {"json": {"to": "nobody"}},
 }
 
 ENDPOINTS = [
@@ -165,6 +166,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/commands/{command_id}", Role.VIEWER, 404),
     Endpoint("POST", "/api/v1/commands/{command_id}/operate", Role.VIEWER, 404),
     Endpoint("POST", "/api/v1/commands/{command_id}/cancel", Role.VIEWER, 404),
+    Endpoint("GET", "/api/v1/notifications", Role.OPERATOR),
+    # No such person (the test station has no notifications): engineers get in, then 404.
+    Endpoint("POST", "/api/v1/notifications/test", Role.ENGINEER, 404),
     Endpoint("GET", "/api/v1/config", Role.ENGINEER),
     Endpoint("GET", "/api/v1/audit", Role.ENGINEER),
     Endpoint("GET", "/api/v1/audit/verify", Role.ENGINEER),

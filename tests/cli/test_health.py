@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from typer.testing import CliRunner, Result
 
 from pstg.api.app import create_app
-from pstg.cli import app
 from pstg.cli.errors import EXIT_CODES
 from pstg.errors import Conflict
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import upgrade
 from tests.api.conftest import STATION, make_context
+from tests.cli.conftest import Completed, run_pstg
 
 
 @pytest.fixture
@@ -57,31 +56,33 @@ def config_for(tmp_path: Path, station_id: str, port: int) -> Path:
     return path
 
 
-async def health(*args: str) -> Result:
-    # In a thread: the service answers from this test's event loop meanwhile.
-    return await asyncio.to_thread(CliRunner().invoke, app, ["health", *args])
+async def health(*args: str) -> Completed:
+    # A process of its own: the service answers from this test's event loop meanwhile. (Typer's
+    # CliRunner in a worker thread swaps sys.stdout under the running loop; it crashed the
+    # test process now and then.)
+    return await run_pstg("health", *args)
 
 
 async def test_another_stations_service_is_not_reported_as_ours(service, tmp_path) -> None:
     assert STATION.station.id == "ps-01"
     other = config_for(tmp_path, "ps-02", service)
     result = await health("-c", str(other))
-    assert result.exit_code == EXIT_CODES[Conflict] == 11
+    assert result.returncode == EXIT_CODES[Conflict] == 11
     assert f"the service at http://127.0.0.1:{service} runs station 'ps-01', not 'ps-02'" in (
-        result.output
+        result.stdout + result.stderr
     )
-    assert "status: ok" not in result.output
+    assert "status: ok" not in result.stdout + result.stderr
 
     as_json = await health("-c", str(other), "--json")
-    assert as_json.exit_code == 11
-    assert '"status": "wrong_station"' in as_json.output
+    assert as_json.returncode == 11
+    assert '"status": "wrong_station"' in as_json.stdout
 
 
 async def test_the_configs_own_service_is_reported(service, tmp_path) -> None:
     own = config_for(tmp_path, "ps-01", service)
     result = await health("-c", str(own))
-    assert result.exit_code == 0, result.output
-    assert "status: ok" in result.output
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "status: ok" in result.stdout + result.stderr
     # --url without -c names no station to compare with: the service is reported as it is.
     other_url = await health("--url", f"http://127.0.0.1:{service}")
-    assert other_url.exit_code == 0, other_url.output
+    assert other_url.returncode == 0, other_url.stdout + other_url.stderr

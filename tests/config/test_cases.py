@@ -55,4 +55,6 @@ def test_every_check_has_a_case():
         "command_blocks",
         "command_fields",
         "command_station_checks",
+        "notification_checks",
+        "notification_fields",
     } <= set(case_names())

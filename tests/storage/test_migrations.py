@@ -4,11 +4,13 @@ result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
 import pytest
 import sqlalchemy as sa
 
-# The alarm, audit, auth and command tables join schema.metadata when their modules are imported.
+# The alarm, audit, auth, command and notification tables join schema.metadata when their
+# modules are imported.
 import pstg.alarms.tables
 import pstg.audit.tables
 import pstg.auth.tables
-import pstg.commands.tables  # noqa: F401
+import pstg.commands.tables
+import pstg.notify.tables  # noqa: F401
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import (
     SchemaOutOfDate,

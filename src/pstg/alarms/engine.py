@@ -35,6 +35,7 @@ from pstg.alarms.conditions import (
     COMMAND_STATES,
     CommandHandler,
     Condition,
+    NotificationFailedCondition,
     condition_for,
     new_timers,
 )
@@ -147,6 +148,17 @@ class AlarmEngine:
         out: list[Transition] = []
         for on_command in self._commands.get(tag, ()):
             on_command(state, value, ts, out)
+        return out
+
+    def notification_result(
+        self, key: str, delivered: bool, error: str, ts: datetime
+    ) -> list[Transition]:
+        """The end of a notification's delivery to `key` (`channel:recipient`) at `ts`: arrived,
+        or failed for good with `error`; the transitions of the notification_failed alarms."""
+        out: list[Transition] = []
+        for condition in self._conditions.values():
+            if isinstance(condition, NotificationFailedCondition):
+                condition.on_delivery(key, delivered, error, ts, out)
         return out
 
     def tick(self, now: datetime) -> list[Transition]:

@@ -98,6 +98,8 @@ class AlarmRule:
             return f"{subject} without {self.feedback} for {seconds:g}s"
         if self.kind == "comm_loss":
             return f"{subject} no good read for {self.timeout.total_seconds():g}s"
+        if self.kind == "notification_failed":
+            return "a notification was not delivered"
         if self.kind == "command_failed":
             within = f" ± {self.tolerance:g}" if self.tolerance else ""
             return f"{subject} command not followed by {self.readback}{within}"
@@ -179,11 +181,33 @@ def compile_rules(
     return rules
 
 
+NOTIFICATION_FAILED = "notification_failed"
+"""The id of the alarm a station with notifications has even when its `alarms:` do not say."""
+
+
+def system_alarms(config: StationConfig) -> list[AlarmConfig]:
+    """`config.alarms`, and the alarms the gateway raises about itself that they do not list:
+    with notifications configured, a notification_failed alarm (priority from
+    `notifications.failure_alarm`)."""
+    alarms = list(config.alarms)
+    section = config.notifications
+    if section is not None and not any(a.kind == NOTIFICATION_FAILED for a in alarms):
+        alarms.append(
+            AlarmConfig(
+                kind=NOTIFICATION_FAILED,
+                priority=section.failure_alarm.priority,
+                message="A notification could not be delivered: call the people on duty",
+            )
+        )
+    return alarms
+
+
 def station_rules(config: StationConfig) -> list[AlarmRule]:
     """The rules of a whole station, with each device's tags known to its comm_loss rule and
-    each commanded tag's read-back known to its command_failed rule."""
+    each commanded tag's read-back known to its command_failed rule, and the gateway's own
+    alarms (`system_alarms`)."""
     return compile_rules(
-        config.alarms,
+        system_alarms(config),
         device_tags={device.id: [tag.name for tag in device.tags] for device in config.devices},
         disabled_devices={device.id for device in config.devices if not device.enabled},
         commands={

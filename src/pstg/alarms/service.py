@@ -131,6 +131,16 @@ class AlarmService:
             self._pending.extend(transitions)
         return transitions
 
+    def notification_result(
+        self, key: str, delivered: bool, error: str, ts: datetime
+    ) -> list[Transition]:
+        """The end of a notification's delivery (see `AlarmEngine.notification_result`);
+        queued for the flusher like a poll batch's transitions. Call it in the event loop."""
+        transitions = self.engine.notification_result(key, delivered, error, ts)
+        if transitions:
+            self._pending.extend(transitions)
+        return transitions
+
     async def flush(self) -> None:
         batch, self._pending = self._pending, []
         if not batch:
@@ -171,7 +181,15 @@ class AlarmService:
                 kind=EventKind.ALARM.value,
                 source=row["alarm_id"],
                 message=f"{row['previous']} -> {row['state']} ({row['reason']}): {row['message']}",
-                attributes={"priority": row["priority"], "user": row["username"]},
+                # What a notification needs to know of the step, without the journal.
+                attributes={
+                    "priority": row["priority"],
+                    "user": row["username"],
+                    "previous": row["previous"],
+                    "state": row["state"],
+                    "reason": row["reason"],
+                    "value": row["value"],
+                },
             )
             for row in journal_rows
         ]

@@ -26,6 +26,7 @@ from pstg.api.routers import (
     events,
     health,
     metrics,
+    notifications,
     tags,
     timeseries,
     users,
@@ -52,7 +53,8 @@ def create_app(context: ApiContext) -> FastAPI:
     install_http_hygiene(app, context.config.api)
     install_docs(app, OPENAPI_URL)
     routers = (
-        health, auth, users, devices, tags, timeseries, events, alarms, commands, audit, config
+        health, auth, users, devices, tags, timeseries, events, alarms, commands, notifications,
+        audit, config,
     )  # fmt: skip
     for module in (*routers, metrics):
         app.include_router(module.router)  # each carries its prefix

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pstg.commands.service import CommandService
     from pstg.metrics import Metrics
     from pstg.poller.stats import DeviceStats
+    from pstg.sinks.notify import NotificationSink
     from pstg.storage.writer import WriterStats
 
 
@@ -51,6 +52,8 @@ class ApiContext:
     """The alarm engine of the running service; None when nothing evaluates alarms."""
     commands: CommandService | None = None
     """Select-before-operate of the running service; None when nothing writes (tools)."""
+    notifications: Sequence[NotificationSink] = ()
+    """The notification sinks of the running service (one per kind of channel)."""
 
     def __post_init__(self) -> None:
         if self.live is None:

@@ -8,7 +8,7 @@ database too. Times are BIGINT microseconds since the Unix epoch, UTC (pstg.stor
   every access token of the user carries (migration 0009; new with each new password).
 - `api_tokens`: long-lived tokens for machines, stored only as the SHA-256 of the token, with
   an optional role (migration 0009) that caps the owner's: NULL acts with the owner's role.
-- `sessions`: browser sessions of the web console (migration 0011): the SHA-256 of the
+- `sessions`: browser sessions of the web console (migration 0013): the SHA-256 of the
   cookie's random token, the user's token key at login (a new password ends the session),
   the client's address, and the times that bound it (pstg.auth.sessions).
 - `settings`: small key/value pairs shared by every process on the database (the JWT secret).

@@ -10,6 +10,7 @@ from pstg.cli import (  # noqa: F401
     import_,
     login,
     migrate,
+    notify,
     poll,
     run,
     seed,

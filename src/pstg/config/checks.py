@@ -186,7 +186,7 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
         if alarm.tag is not None:
             tag = tags.get(alarm.tag)
             if tag is None:
-                yield Finding((*loc, "tag"), _unknown("tag", alarm.tag, tags))
+                yield Finding((*loc, "tag"), unknown_name("tag", alarm.tag, tags))
             elif numeric and tag.data_type is DataType.STRING:
                 yield Finding(
                     (*loc, "kind"),
@@ -213,7 +213,7 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
         if alarm.device is not None:
             device = devices.get(alarm.device)
             if device is None:
-                yield Finding((*loc, "device"), _unknown("device", alarm.device, devices))
+                yield Finding((*loc, "device"), unknown_name("device", alarm.device, devices))
             elif not device.tags:
                 yield Finding(
                     (*loc, "device"),
@@ -225,7 +225,7 @@ def _alarm_references(config: StationConfig) -> Iterator[Finding]:
 def _numeric_tag(name: str, tags: dict[str, TagConfig], loc: Loc, key: str) -> Iterator[Finding]:
     tag = tags.get(name)
     if tag is None:
-        yield Finding(loc, _unknown("tag", name, tags))
+        yield Finding(loc, unknown_name("tag", name, tags))
     elif tag.data_type is DataType.STRING:
         yield Finding(loc, f"{key} needs a numeric tag; {name!r} is a string")
 
@@ -263,7 +263,7 @@ def _command_references(config: StationConfig) -> Iterator[Finding]:
                 where: Loc = (*loc, "interlocks", i)
                 other = tags.get(interlock.tag)
                 if other is None:
-                    yield Finding((*where, "tag"), _unknown("tag", interlock.tag, tags))
+                    yield Finding((*where, "tag"), unknown_name("tag", interlock.tag, tags))
                     continue
                 key, operand = interlock.comparison, interlock.operand
                 text = other.data_type is DataType.STRING
@@ -289,13 +289,14 @@ def _command_references(config: StationConfig) -> Iterator[Finding]:
                     )
             readback = command.readback.tag
             if readback is not None and readback not in tags:
-                yield Finding((*loc, "readback", "tag"), _unknown("tag", readback, tags))
+                yield Finding((*loc, "readback", "tag"), unknown_name("tag", readback, tags))
 
 
 def _operand(value: float | str) -> str:
     return repr(value) if isinstance(value, str) else f"{value:g}"
 
 
-def _unknown(what: str, name: str, known: Collection[str]) -> str:
+def unknown_name(what: str, name: str, known: Collection[str]) -> str:
+    """`unknown tag 'levl' (did you mean 'level'?)`: a name not found, with the nearest one."""
     match = suggest(name, known)
     return f"unknown {what} {name!r}" + (f" (did you mean {match!r}?)" if match else "")

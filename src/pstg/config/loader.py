@@ -33,6 +33,7 @@ from pstg.config.checks import Finding, LineOf, StationCheck, check_station, no_
 from pstg.config.errors import ConfigError, ConfigProblem, Loc, describe_errors, format_location
 from pstg.config.fast_yaml import read_fast
 from pstg.config.models import StationConfig
+from pstg.config.notification_checks import check_notifications
 
 __all__ = ["ConfigError", "ConfigProblem", "load_config", "load_config_text"]
 
@@ -139,6 +140,7 @@ def _findings(
 ) -> list[Finding]:
     """This layer's whole-station findings, then those of each check given, in that order."""
     findings = check_station(config, line_of)
+    findings += check_notifications(config, line_of)
     for check in checks:
         findings += check(config, line_of)
     return findings

@@ -11,6 +11,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pstg.config.durations import Seconds
+from pstg.config.notifications import NotificationsConfig
 from pstg.model import DataType, Endian, RegisterTable
 
 TAG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -449,6 +450,7 @@ AlarmKind = Literal[
     "fail_to_start",
     "starts_per_hour",
     "command_failed",
+    "notification_failed",
 ]
 Priority = Literal["critical", "high", "medium", "low"]
 
@@ -467,7 +469,10 @@ _KIND_KEYS: dict[str, frozenset[str]] = {
     "fail_to_start": frozenset({"tag", "feedback", "timeout"}),
     "starts_per_hour": frozenset({"tag", "limit"}),
     "command_failed": frozenset({"tag"}),
+    "notification_failed": frozenset(),
 }
+SYSTEM_KINDS: frozenset[str] = frozenset({"notification_failed"})
+"""Kinds about the gateway itself, on no tag or device: their id defaults to the kind."""
 _KIND_SPECIFIC_KEYS = frozenset().union(*_KIND_KEYS.values())
 
 
@@ -504,6 +509,8 @@ class AlarmConfig(_Strict):
         """The configured id, or `<tag or device>.<kind>` (e.g. `wet_well.level.high`)."""
         if self.id is not None:
             return self.id
+        if self.kind in SYSTEM_KINDS:
+            return self.kind
         return f"{self.tag if self.tag is not None else self.device}.{self.kind}"
 
     @model_validator(mode="after")
@@ -516,6 +523,9 @@ class AlarmConfig(_Strict):
         if kind == "comm_loss":
             if self.device is None:
                 raise ValueError("a comm_loss alarm needs device")
+        elif kind in SYSTEM_KINDS:
+            if self.tag is not None or self.device is not None:
+                raise ValueError(f"a {kind} alarm is about the gateway: it takes no tag or device")
         elif self.tag is None:
             raise ValueError(f"a {kind} alarm needs tag")
         if kind == "fail_to_start":
@@ -555,3 +565,5 @@ class StationConfig(_Strict):
     api: ApiConfig = Field(default_factory=ApiConfig)
     devices: list[DeviceConfig] = Field(default_factory=list)
     alarms: list[AlarmConfig] = Field(default_factory=list)
+    notifications: NotificationsConfig | None = None
+    """Alarms reaching people (docs/notifications.md); None: nothing leaves the gateway."""

@@ -2,11 +2,13 @@
 
     open()   (blocking)  instance lock -> the API's socket -> database (schema check, catalog)
     start()              alarm states restored -> live view warmed from the database ->
-                         pipeline (storage, alarms, live, log sinks) -> gap marker if the last
-                         run crashed -> sources (poll loops) -> commands -> API
-    stop()               API -> commands (open selections expire) -> sources (bounded) ->
-                         end-of-data marker -> sinks closed in reverse (storage last:
-                         everything flushed) -> lock released
+                         pipeline (storage, alarms, notifications, live, log sinks) -> gap
+                         marker if the last run crashed -> sources (poll loops) -> commands ->
+                         API -> heartbeat, systemd READY=1 and its watchdog
+    stop()               systemd STOPPING=1, heartbeat -> API -> commands (open selections
+                         expire) -> sources (bounded) -> end-of-data marker -> sinks closed in
+                         reverse (notifications send what they hold; storage last: everything
+                         flushed) -> lock released
 
 `pstg run` and `pstg demo` both use it; tests run it in-process.
 """
@@ -38,7 +40,9 @@ from pstg.processing.markers import not_read
 from pstg.processing.report_by_exception import ReportByException
 from pstg.service.api_socket import listen
 from pstg.service.instance_lock import InstanceLock, acquire
+from pstg.service.systemd import Watchdog
 from pstg.sinks.live import LiveCache
+from pstg.sinks.notify import NotificationSink
 from pstg.sinks.registry import SinkContext, build_sinks
 from pstg.storage.database import database_url
 from pstg.storage.queries import latest
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from pstg.api.context import ApiContext
     from pstg.commands.model import CommandState, CommandValue
     from pstg.commands.service import CommandService
+    from pstg.notify.heartbeat import Heartbeat
     from pstg.service.http_server import ApiServer
 
 log = logging.getLogger("pstg.gateway")
@@ -93,6 +98,10 @@ class Gateway:
         self._socket: socket.socket | None = None
         self._api: ApiServer | None = None
         self._readings = 0
+        self.notifications: list[NotificationSink] = []
+        """The notification sinks (one per kind of channel); empty without notifications."""
+        self.heartbeat: Heartbeat | None = None
+        self._watchdog: Watchdog | None = None
 
     @property
     def url(self) -> str:
@@ -161,6 +170,7 @@ class Gateway:
             report=self.report,
         )
         await pipeline.start()
+        self.notifications = [s for s in pipeline.sinks if isinstance(s, NotificationSink)]
         self._event(
             EventKind.CONFIG_LOADED,
             str(self.config_path),
@@ -188,6 +198,20 @@ class Gateway:
         await self.source.start()
         if self._socket is not None and storage is not None:
             await self._start_api(storage, self._socket)
+        await self._start_signs_of_life()
+
+    async def _start_signs_of_life(self) -> None:
+        """The heartbeat to an external dead-man's switch, and systemd's READY and watchdog."""
+        section = self.config.notifications
+        if section is not None and section.heartbeat is not None:
+            from pstg.notify.heartbeat import Heartbeat  # aiomqtt only when asked for
+
+            self.heartbeat = Heartbeat(
+                section.heartbeat, self.config.station.id, lambda: self.readings
+            )
+            await self.heartbeat.start()
+        self._watchdog = Watchdog()
+        await self._watchdog.start()
 
     async def write_tag(
         self,
@@ -275,6 +299,7 @@ class Gateway:
             writer_stats=self.writer_stats,
             alarms=self.alarms,
             commands=self.commands,
+            notifications=self.notifications,
         )
         app = create_app(self.context)
         install_console(app)  # the web console's pages beside the API (pstg.console)
@@ -330,6 +355,12 @@ class Gateway:
     # --- stop ----------------------------------------------------------------------------
 
     async def stop(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            await watchdog.stop()
+        heartbeat, self.heartbeat = self.heartbeat, None
+        if heartbeat is not None:
+            await heartbeat.stop()
         api, self._api = self._api, None
         if api is not None:
             await api.stop()
@@ -347,6 +378,7 @@ class Gateway:
             await pipeline.close()
             self._readings += pipeline.stats.readings
             self.pipeline = None
+            self.notifications = []
         elif self.storage is not None:
             await self.storage.close()
         self._release()

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pstg.alarms.service import AlarmService
 from pstg.config.models import StationConfig
 from pstg.config.tag_table import TagTable
+from pstg.model import utc_now
 from pstg.sinks.alarms import AlarmSink
 from pstg.sinks.base import EmitEvent, Sink
 from pstg.sinks.live import LiveCache
 from pstg.sinks.log import LogSink
+from pstg.sinks.notify import NotifyContext, build_notification_sinks
 from pstg.sinks.storage import StorageSink
 from pstg.storage.service import Storage
 
@@ -32,9 +35,12 @@ class SinkContext:
     storage: Storage | None = None
     alarms: AlarmService | None = None
     log_samples: bool = False
+    clock: Callable[[], datetime] = utc_now
+    """The time notifications go by (escalation, digests, the self-test); tests set it."""
 
 
-SinkFactory = Callable[[SinkContext], Sink | None]
+SinkFactory = Callable[[SinkContext], Sink | list[Sink] | None]
+"""A sink, several of one kind (a notification sink per kind of channel), or None."""
 
 
 def _storage(context: SinkContext) -> Sink | None:
@@ -49,6 +55,21 @@ def _alarms(context: SinkContext) -> Sink | None:
     return AlarmSink(context.alarms, context.tags, context.emit)
 
 
+def _notifications(context: SinkContext) -> list[Sink] | None:
+    if context.config.notifications is None:
+        return None
+    storage = context.storage
+    notify = NotifyContext(
+        config=context.config,
+        emit=context.emit,
+        engine=storage.engine if storage is not None else None,
+        station_db_id=storage.catalog.station_id if storage is not None else 0,
+        alarms=context.alarms,
+        clock=context.clock,
+    )
+    return list(build_notification_sinks(notify))
+
+
 def _live(context: SinkContext) -> Sink | None:
     return context.live
 
@@ -60,6 +81,8 @@ def _log(context: SinkContext) -> Sink | None:
 SINKS: tuple[tuple[str, SinkFactory], ...] = (
     ("storage", _storage),
     ("alarms", _alarms),
+    # After the alarms: they close first, so the last deliveries still reach the alarm service.
+    ("notifications", _notifications),
     ("live", _live),
     ("log", _log),
 )
@@ -67,4 +90,11 @@ SINKS: tuple[tuple[str, SinkFactory], ...] = (
 
 def build_sinks(context: SinkContext) -> list[Sink]:
     """The sinks that apply to `context`, in start order."""
-    return [sink for _, factory in SINKS if (sink := factory(context)) is not None]
+    sinks: list[Sink] = []
+    for _, factory in SINKS:
+        made = factory(context)
+        if isinstance(made, list):
+            sinks += made
+        elif made is not None:
+            sinks.append(made)
+    return sinks

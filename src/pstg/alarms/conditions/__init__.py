@@ -8,6 +8,7 @@
     fail_to_start.py    fail_to_start: commanded without running feedback for a timeout
     starts_per_hour.py  starts_per_hour: too many starts in a sliding hour
     command_failed.py   command_failed: an operated command the plant did not follow
+    notification_failed.py  notification_failed: a notification that was not delivered
 
 `CONDITIONS` maps each kind to its class. A new kind is a new module here, a line in
 `CONDITIONS`, and the kind in the config (`pstg.config.models.AlarmKind` and `_KIND_KEYS`).
@@ -24,6 +25,7 @@ from pstg.alarms.conditions.command_failed import CommandFailedCondition
 from pstg.alarms.conditions.discrete import DiscreteCondition
 from pstg.alarms.conditions.fail_to_start import FailToStartCondition
 from pstg.alarms.conditions.limit import LimitCondition
+from pstg.alarms.conditions.notification_failed import NotificationFailedCondition
 from pstg.alarms.conditions.starts_per_hour import StartsPerHourCondition
 from pstg.alarms.delays import Delays
 from pstg.alarms.model import Alarm
@@ -41,6 +43,7 @@ CONDITIONS: Final[dict[AlarmKind, type[Condition]]] = {
     "fail_to_start": FailToStartCondition,
     "starts_per_hour": StartsPerHourCondition,
     "command_failed": CommandFailedCondition,
+    "notification_failed": NotificationFailedCondition,
 }
 """The condition class of each rule kind. `AlarmEngine.tick` visits the armed conditions in
 this order of kinds (comm_loss, fail_to_start, starts_per_hour, then command_failed)."""
@@ -61,6 +64,7 @@ __all__ = [
     "CONDITIONS",
     "CommandHandler",
     "Condition",
+    "NotificationFailedCondition",
     "Timers",
     "condition_for",
     "new_timers",

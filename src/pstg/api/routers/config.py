@@ -1,12 +1,16 @@
 """GET /config: the station config this service runs, as JSON, without secrets (engineer).
 
-Secrets a config can hold: a password in the storage URL (or in its query string), and values
+Secrets a config can hold: a password in the storage URL (or in its query string), values
 of driver `options` whose key names one (`pstg.config.secrets`: password, pwd, pin, auth,
-token, secret, key, credential ...), at any depth, and passwords in URLs among the options.
-They read `***`.
+token, secret, key, credential ...), at any depth, and passwords in URLs among the options;
+in `notifications`, the SMTP and MQTT passwords, each webhook's secret and header values, and
+passwords in webhook and heartbeat URLs. They read `***`; a secret given as `{env: NAME}`
+shows the variable's name, which is no secret.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.engine import make_url
@@ -17,7 +21,8 @@ from pstg.api.routers import API_PREFIX
 from pstg.api.security import require
 from pstg.auth.roles import Role
 from pstg.config.models import StationConfig
-from pstg.config.secrets import REDACTED, is_secret_key
+from pstg.config.notifications import NotificationsConfig, Secret
+from pstg.config.secrets import REDACTED, is_secret_key, redact_url_passwords
 from pstg.config.secrets import redacted as redacted_options
 
 router = APIRouter(
@@ -43,7 +48,42 @@ def redacted(config: StationConfig) -> StationConfig:
         device.model_copy(update={"options": redacted_options(device.options)})
         for device in config.devices
     ]
-    return config.model_copy(update={"storage": storage, "devices": devices})
+    update = {"storage": storage, "devices": devices}
+    if config.notifications is not None:
+        update["notifications"] = _redacted_notifications(config.notifications)
+    return config.model_copy(update=update)
+
+
+def _hidden(secret: Secret | None) -> Secret | None:
+    return REDACTED if isinstance(secret, str) else secret
+
+
+def _redacted_notifications(section: NotificationsConfig) -> NotificationsConfig:
+    update: dict[str, Any] = {
+        "webhooks": [
+            hook.model_copy(update={
+                "secret": _hidden(hook.secret),
+                "headers": dict.fromkeys(hook.headers, REDACTED),
+                "url": redact_url_passwords(hook.url),
+            })
+            for hook in section.webhooks
+        ]
+    }  # fmt: skip
+    if section.email is not None:
+        update["email"] = section.email.model_copy(
+            update={"password": _hidden(section.email.password)}
+        )
+    heartbeat = section.heartbeat
+    if heartbeat is not None:
+        changes: dict[str, Any] = {
+            "url": redact_url_passwords(heartbeat.url) if heartbeat.url else None
+        }
+        if heartbeat.mqtt is not None:
+            changes["mqtt"] = heartbeat.mqtt.model_copy(
+                update={"password": _hidden(heartbeat.mqtt.password)}
+            )
+        update["heartbeat"] = heartbeat.model_copy(update=changes)
+    return section.model_copy(update=update)
 
 
 def _redacted_url(url: str) -> str:

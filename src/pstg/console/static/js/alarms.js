@@ -77,6 +77,9 @@ async function render() {
     return row;
   }));
   $("alarm-empty").hidden = alarms.length > 0;
+  const linked = new URLSearchParams(location.search).get("alarm");
+  const row = linked && [...body.rows].find((item) => item.dataset.alarm === linked);
+  if (row) { row.classList.add("linked"); row.scrollIntoView({ block: "center" }); }
 }
 
 async function renderHistory() {
@@ -138,6 +141,10 @@ async function submitAction() {
 
 export function start(data) {
   role = data.role;
+  if (new URLSearchParams(location.search).get("alarm")) {
+    view = "all";  // a linked alarm may have cleared since the message went out
+    for (const tab of document.querySelectorAll("[role=tab]")) tab.setAttribute("aria-selected", String(tab.dataset.view === "all"));
+  }
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => {
       view = tab.dataset.view;

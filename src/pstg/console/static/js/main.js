@@ -7,6 +7,10 @@ import { on, startLive } from "./live.js";
 
 const data = JSON.parse(document.getElementById("console-data").textContent);
 
+// A notification's link (the console's address with ?alarm=ID) opens that alarm.
+const linked = new URLSearchParams(location.search).get("alarm");
+if (linked && data.page === "overview") location.replace(`/alarms?alarm=${encodeURIComponent(linked)}`);
+
 const link = document.getElementById("link-state");
 on("link", (state) => {
   link.dataset.state = state;

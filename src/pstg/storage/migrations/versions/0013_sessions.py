@@ -2,15 +2,15 @@
 kept as the SHA-256 of the cookie's random token; ended by logout, by idle time or by the
 absolute limit (pstg.auth.sessions).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
