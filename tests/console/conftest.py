@@ -3,10 +3,10 @@
 simulator on 127.0.0.1, on SQLite.
 
 One simulator and gateway serve the whole session and one browser each test module (they
-take seconds to start); each test gets fresh browser contexts (its own cookies). The simulator and the gateway
-run in an event loop of their own in a thread, so that the tests can use Playwright's plain
-(sync) API; `station.call(fn)` runs a function in that loop (the simulator is not
-thread-safe).
+take seconds to start); each test gets fresh browser contexts (its own cookies). The
+simulator and the gateway run in an event loop of their own in a thread, so that the tests
+can use Playwright's plain (sync) API; `station.call(fn)` runs a function in that loop (the
+simulator is not thread-safe).
 
 Every page a test opens is watched: a console error (a failed request the test expects
 aside), an uncaught exception, or a request to any host but the gateway fails the test.
