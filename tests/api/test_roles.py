@@ -126,6 +126,7 @@ REQUESTS: dict[tuple[str, str], Callable[[Api, int], dict[str, Any]]] = {
     ("POST", "/api/v1/tokens"): _new_token,
     ("DELETE", "/api/v1/tokens/{token_id}"): _token_to_revoke,
     ("POST", "/api/v1/auth/token"): _login,
+    ("POST", "/api/v1/auth/session"): _login,
     ("POST", "/api/v1/commands"): lambda api, n: {
         "json": {"tag": "pump1.speed", "value": n % 100, "comment": f"matrix {n}"}
     },
@@ -143,6 +144,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/health", None),
     Endpoint("POST", "/api/v1/auth/token", None),
     Endpoint("GET", "/api/v1/auth/me", Role.VIEWER),
+    Endpoint("POST", "/api/v1/auth/session", None),
+    # With a bearer token there is no session to end: 200, {"ended": false}.
+    Endpoint("DELETE", "/api/v1/auth/session", Role.VIEWER),
     Endpoint("GET", "/metrics", Role.VIEWER),
     Endpoint("GET", "/api/v1/devices", Role.VIEWER),
     Endpoint("GET", "/api/v1/tags", Role.VIEWER),
@@ -159,6 +163,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/out-of-service", Role.ENGINEER),
     Endpoint("POST", "/api/v1/alarms/{alarm_id}/in-service", Role.ENGINEER),
     Endpoint("GET", "/api/v1/commands", Role.VIEWER),
+    Endpoint("GET", "/api/v1/commands/tags", Role.VIEWER),
     # A direct command: selected and operated in one request (200; the test device is down).
     Endpoint("POST", "/api/v1/commands", Role.VIEWER),
     # No such command: the role lets every user in, the service answers 404.
@@ -257,6 +262,7 @@ async def test_role_matrix(api: Api) -> None:
         response = await api.client.request(
             endpoint.method, url, headers=caller.headers, **arguments
         )
+        api.client.cookies.clear()  # POST /auth/session sets one: callers are their headers
         want = expected(endpoint, caller)
         if response.status_code != want:
             wrong.append(

@@ -237,3 +237,26 @@ async def test_the_audit_trail_of_commands_verifies_with_pstg_audit_verify(stati
     result = await run_pstg("audit", "verify", "-c", str(config), limit=120)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_command_tags_say_who_may_command_and_which_interlocks_hold_now(station):
+    vera = await station.get("vera", "/commands/tags", tag=["pump2.remote_run", "setpoint.stop"])
+    alice = await station.get("alice", "/commands/tags", tag="pump2.remote_run")
+
+    assert vera.status_code == 200, vera.text
+    by_tag = {item["tag"]: item for item in vera.json()}
+    assert set(by_tag) == {"pump2.remote_run", "setpoint.stop"}
+    run = by_tag["pump2.remote_run"]
+    assert (run["role"], run["allowed"], run["mode"]) == ("operator", False, "sbo")
+    assert alice.json()[0]["allowed"] is True
+    assert run["readback"]["tag"] == "pump2.running"
+    interlocks = {item["tag"]: item for item in run["interlocks"]}
+    assert interlocks["pump2.auto"]["message"] == "pump 2 is not in Auto"
+    for name, interlock in interlocks.items():  # as the live values say
+        live = station.gateway.live.get(name)
+        assert interlock["holds"] == (live is not None and live.value == 1), interlock
+        assert (interlock["problem"] is None) == interlock["holds"]
+    stop = by_tag["setpoint.stop"]
+    assert (stop["role"], stop["min"], stop["max"]) == ("engineer", 0.51, 4.98)
+    assert [item["operand"] for item in stop["interlocks"]] == ["value", "value"]
+    assert stop["latest"]["quality"] == "good"

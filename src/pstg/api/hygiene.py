@@ -7,8 +7,10 @@
   client is the socket's peer, which is what the audit log's `source` names.
 - `SecurityHeaders`: every response says `X-Content-Type-Options: nosniff`,
   `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer` and a Content-Security-Policy (none
-  at all for JSON; for /docs its own assets only), and API answers (tokens, users, live
-  values) `Cache-Control: no-store` so no browser or proxy keeps them.
+  at all for JSON; for /docs its own assets only; for the web console's HTML pages scripts,
+  styles and connections to this server only, no inline script or style), and API answers
+  (tokens, users, live values) `Cache-Control: no-store` so no browser or proxy keeps them;
+  the console's static files `no-cache` (kept, but checked again at each use).
 """
 
 from __future__ import annotations
@@ -31,9 +33,19 @@ DOCS_POLICY = (
     "base-uri 'none'; form-action 'self'"
 )
 """/docs: Swagger UI from this server only (it styles elements inline, draws data: images)."""
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; media-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+"""Any other HTML page (the web console): its files from this server, no inline script, no
+inline style, no plug-ins, no framing; fetches and the live stream to this server only."""
 DOCS_PREFIX = "/docs"
 CACHEABLE_PREFIX = "/docs/assets/"
 """Swagger UI's files: the same for every user, cached by browsers."""
+REVALIDATED_PREFIX = "/static/"
+"""The web console's scripts and styles: kept by browsers, but checked again (ETag) at each
+use, so an upgrade is seen at the next page load."""
 
 _FIXED = (
     (b"x-content-type-options", b"nosniff"),
@@ -60,8 +72,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        policy = DOCS_POLICY if path.startswith(DOCS_PREFIX) else API_POLICY
-        no_store = not path.startswith(CACHEABLE_PREFIX)
+        docs = path.startswith(DOCS_PREFIX)
+        cache = (
+            None if path.startswith(CACHEABLE_PREFIX)
+            else "no-cache" if path.startswith(REVALIDATED_PREFIX)
+            else "no-store"
+        )  # fmt: skip
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -69,9 +85,11 @@ class SecurityHeaders:
                 for name, value in _FIXED:
                     headers[name.decode()] = value.decode()
                 if "content-security-policy" not in headers:
+                    html = headers.get("content-type", "").startswith("text/html")
+                    policy = DOCS_POLICY if docs else PAGE_POLICY if html else API_POLICY
                     headers["Content-Security-Policy"] = policy
-                if no_store:
-                    headers["Cache-Control"] = "no-store"
+                if cache is not None:
+                    headers["Cache-Control"] = cache
                 if "server" in headers:
                     del headers["server"]
             await send(message)

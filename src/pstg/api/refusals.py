@@ -40,6 +40,34 @@ def authenticate(context: ApiContext, bearer: str, source: str, target: str) -> 
         raise
 
 
+def authenticate_session(context: ApiContext, cookie: str, source: str, target: str) -> Principal:
+    """context.auth.authenticate_session, recording a refusal (then raised again)."""
+    try:
+        return context.auth.authenticate_session(cookie)
+    except AuthError as exc:
+        entry = AuditEntry(
+            Actor(exc.username or "(unknown)", None, "session", source),
+            "session.refused",
+            target,
+            result="denied",
+            detail=exc.message,
+        )
+        context.auth.refusals.record("token", entry)
+        raise
+
+
+def csrf_refused(context: ApiContext, principal: Principal, source: str, target: str) -> None:
+    """A change asked with the session cookie but without the session's CSRF token."""
+    entry = AuditEntry(
+        Actor(principal.username, principal.role.label, principal.via, source),
+        "csrf.refused",
+        target,
+        result="denied",
+        detail="missing or wrong CSRF token",
+    )
+    context.auth.refusals.record("csrf", entry)
+
+
 def role_refused(
     context: ApiContext, principal: Principal, needed: Role, source: str, target: str
 ) -> None:

@@ -1,9 +1,13 @@
-"""Bearer-token authentication and role checks for the routers.
+"""Bearer-token and browser-session authentication and role checks for the routers.
 
 `require(Role.X)` is a dependency that answers 401 (with `WWW-Authenticate: Bearer`) when the
 request has no valid token, 403 when the caller's role is below X, and otherwise gives the
-routers the `Principal`. Refused tokens and roles are audited (pstg.api.refusals). The
-`...Principal` aliases read better in signatures:
+routers the `Principal`. A request without `Authorization` may instead carry the web
+console's session cookie (`SESSION_COOKIE`, from POST /api/v1/auth/session); such a request
+with an unsafe method (POST, PUT, PATCH, DELETE) must also send the session's CSRF token in
+`X-CSRF-Token`, or it is refused 403: a page elsewhere can make the browser send the cookie
+(were SameSite not honoured), never the token. Refused tokens, sessions, CSRF tokens and
+roles are audited (pstg.api.refusals). The `...Principal` aliases read better in signatures:
 
     @router.get("/config")
     def config(principal: EngineerPrincipal) -> ...
@@ -21,13 +25,25 @@ from starlette.concurrency import run_in_threadpool
 
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
-from pstg.api.refusals import authenticate, request_line, role_refused
+from pstg.api.refusals import (
+    authenticate,
+    authenticate_session,
+    csrf_refused,
+    request_line,
+    role_refused,
+)
 from pstg.audit import Actor
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthError, Principal
+from pstg.auth.sessions import csrf_matches
 
 TOKEN_URL = "/api/v1/auth/token"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+SESSION_COOKIE = "pstg_session"
+"""The web console's session (HttpOnly, SameSite=Strict; pstg.auth.sessions)."""
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_REFUSED = "missing or wrong CSRF token (X-CSRF-Token): reload the page"
 
 bearer_token = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,
@@ -67,16 +83,30 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         context: Annotated[ApiContext, Depends(get_context)],
         token: Annotated[str | None, Depends(bearer_token)],
     ) -> Principal:
-        if not token:
+        session = None if token else request.cookies.get(SESSION_COOKIE)
+        if not token and not session:
             raise HTTPException(
                 401, "missing bearer token: send Authorization: Bearer <token>", CHALLENGE
             )
         source, target = client_address(request), request_line(request)
         try:
-            # A database read (and for API tokens now and then a write): not on the loop.
-            principal = await run_in_threadpool(authenticate, context, token, source, target)
+            # A database read (and now and then a write): not on the loop.
+            if session:
+                principal = await run_in_threadpool(
+                    authenticate_session, context, session, source, target
+                )
+            else:
+                assert token is not None
+                principal = await run_in_threadpool(authenticate, context, token, source, target)
         except AuthError as exc:
             raise auth_http_error(exc) from None
+        if (
+            session
+            and request.method in UNSAFE_METHODS
+            and not csrf_matches(session, request.headers.get(CSRF_HEADER))
+        ):
+            await run_in_threadpool(csrf_refused, context, principal, source, target)
+            raise HTTPException(403, CSRF_REFUSED)
         if principal.role < role:
             await run_in_threadpool(role_refused, context, principal, role, source, target)
             raise HTTPException(

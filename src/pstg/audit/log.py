@@ -38,7 +38,7 @@ from pstg.audit.tables import audit_log
 from pstg.model import utc_now
 from pstg.storage.rows import from_micros, to_micros
 
-Via = Literal["password", "access_token", "api_token", "cli", "system"]
+Via = Literal["password", "access_token", "api_token", "session", "cli", "system"]
 """How the actor acted: logged in with a password, with an access or API token, on the
 command line (with database access), or the gateway itself."""
 Result = Literal["ok", "denied", "failed"]

@@ -32,9 +32,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from pstg.audit import Actor, AuditEntry, Result, record
 from pstg.audit.refusals import RefusalAudit
+from pstg.auth import sessions
 from pstg.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from pstg.auth.roles import Role
 from pstg.auth.secret import check_secret
+from pstg.auth.sessions import SessionInfo
 from pstg.auth.tables import api_tokens, users
 from pstg.auth.throttle import LoginThrottle, lockout_window, throttle_key
 from pstg.auth.tokens import (
@@ -66,9 +68,9 @@ class Principal:
     username: str
     role: Role
     user_id: int
-    via: Literal["password", "access_token", "api_token"]
+    via: Literal["password", "access_token", "api_token", "session"]
     token_id: int | None = None
-    """The API token's id when `via` is "api_token"."""
+    """The API token's id when `via` is "api_token"; the session's when "session"."""
     token_key: str | None = field(default=None, repr=False)
     """The user's token key, for issuing an access token after a password login."""
 
@@ -101,16 +103,22 @@ class AuthService:
         *,
         secret: str,
         access_minutes: float = 15.0,
+        session_lifetime: timedelta = timedelta(hours=12),
+        session_idle: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """`secret` signs access tokens (see pstg.auth.secret.load_or_create_secret; at least
-        32 bytes); access tokens live `access_minutes`; `clock` gives the time (tests)."""
+        32 bytes); access tokens live `access_minutes`; browser sessions end
+        `session_lifetime` after the login or `session_idle` after their last request;
+        `clock` gives the time (tests)."""
         check_secret(secret)
         if not access_minutes > 0:
             raise ValueError(f"access_minutes must be positive, not {access_minutes}")
         self.engine = engine
         self._secret = secret
         self.access_lifetime = timedelta(minutes=access_minutes)
+        self.session_lifetime = session_lifetime
+        self.session_idle = session_idle
         self.clock = clock
         self.throttle = LoginThrottle()
         self.refusals = RefusalAudit(engine)
@@ -240,6 +248,37 @@ class AuthService:
             lifetime=self.access_lifetime,
         )
         return token, int(self.access_lifetime.total_seconds())
+
+    def start_session(self, principal: Principal, source: str) -> tuple[str, SessionInfo]:
+        """A browser session for `principal` (of a password login): the cookie's token and
+        the session (pstg.auth.sessions). Sessions that ended long ago are purged here."""
+        if principal.token_key is None:
+            raise ValueError("sessions are started after a password login only")
+        now = self.clock()
+        sessions.purge(self.engine, now=now)
+        return sessions.start(
+            self.engine, user_id=principal.user_id, token_key=principal.token_key,
+            source=source, now=now, lifetime=self.session_lifetime,
+        )  # fmt: skip
+
+    def authenticate_session(self, token: str) -> Principal:
+        """The caller a session cookie stands for; AuthError(401) when the session is
+        unknown, logged out, expired or its user may no longer log in."""
+        try:
+            info = sessions.check(self.engine, token, now=self.clock(), idle=self.session_idle)
+        except sessions.SessionRefused as exc:
+            raise AuthError(401, exc.message, username=exc.username) from None
+        return Principal(info.username, Role(info.role), info.user_id, "session", info.id)
+
+    def end_session(self, token: str, actor: Actor) -> SessionInfo | None:
+        """Log the session of `token` out (it cannot be used again), audited as `logout` in
+        the same transaction; None when it was not a live session."""
+        now = self.clock()
+        with self.engine.begin() as connection:
+            info = sessions.end(connection, token, now=now)
+            if info is not None:
+                record(connection, AuditEntry(actor, "logout", f"session:{info.id}"), now=now)
+        return info
 
     def authenticate(self, bearer: str) -> Principal:
         """The caller a bearer token (access or API token) stands for; AuthError(401) when it

@@ -8,6 +8,9 @@ database too. Times are BIGINT microseconds since the Unix epoch, UTC (pstg.stor
   every access token of the user carries (migration 0009; new with each new password).
 - `api_tokens`: long-lived tokens for machines, stored only as the SHA-256 of the token, with
   an optional role (migration 0009) that caps the owner's: NULL acts with the owner's role.
+- `sessions`: browser sessions of the web console (migration 0013): the SHA-256 of the
+  cookie's random token, the user's token key at login (a new password ends the session),
+  the client's address, and the times that bound it (pstg.auth.sessions).
 - `settings`: small key/value pairs shared by every process on the database (the JWT secret).
 """
 
@@ -47,6 +50,21 @@ api_tokens = sa.Table(
     sa.Column("last_used_at", sa.BigInteger, nullable=True),
     sa.Column("role", sa.SmallInteger, nullable=True),
     sa.Index("ix_api_tokens_user_id", "user_id"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", BigId, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_key", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(256), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("last_seen_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("ended_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_sessions_user_id", "user_id"),
 )
 
 settings = sa.Table(

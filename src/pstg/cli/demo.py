@@ -37,8 +37,8 @@ def demo(
 
     Starts the pump station simulator on 127.0.0.1, creates a SQLite database in --dir, writes
     the matching station.yaml, creates the user `admin` with a new random password, and runs
-    the gateway with its API on http://127.0.0.1:PORT. Prints the credentials, three curl
-    commands and a pstg command to try.
+    the gateway with its web console and API on http://127.0.0.1:PORT. Prints the console's URL
+    first, the credentials, three curl commands and a pstg command to try.
     """
     from pstg.demo import curl_examples, prepare
 
@@ -50,8 +50,9 @@ def demo(
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",
-        f"PSTG demo: API and docs at {base}/docs",
+        f"PSTG demo: open the console at {base}/",
         f"  user: {setup.username}   password: {setup.password}",
+        f"  API and its docs at {base}/docs",
         f"  config: {setup.config_path}   (station simulated on 127.0.0.1:{simulator_port})",
         "  try:",
         *(f"    {line}" for line in curl_examples(base, setup.username, setup.password)),

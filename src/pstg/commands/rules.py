@@ -150,6 +150,28 @@ def _interlock_problem(
     return f"{name} is {_show(held)}, {words[key]} {_show(operand)}"
 
 
+def interlock_problem(
+    interlock: InterlockConfig,
+    value: CommandValue | None,
+    sample: Sample | None,
+    stale: Callable[[str], float],
+    now: datetime,
+) -> str | None:
+    """Why `interlock` does not hold now (None: it holds), for showing before a command is
+    asked; with `value` None an interlock on the commanded value (`above: value`) is judged
+    on its tag's reading alone."""
+    if value is None and interlock.operand == "value":
+        if sample is None or sample.value is None:
+            return f"{interlock.tag} has no reading"
+        if sample.quality is not Quality.GOOD:
+            return f"{interlock.tag} is {sample.quality.value} ({sample.reason.value})"
+        age = (now - sample.ts).total_seconds()
+        if age > stale(interlock.tag):
+            return f"{interlock.tag} is stale: last read {age:.0f} s ago"
+        return None
+    return _interlock_problem(interlock, value if value is not None else 0, sample, stale, now)
+
+
 def _same(held: float | str, operand: float | str) -> bool:
     if isinstance(held, str) or isinstance(operand, str):
         return held == operand

@@ -43,8 +43,20 @@ from pstg.commands.model import (
     refused_invalid,
     refused_unavailable,
 )
-from pstg.commands.rules import check_interlocks, command_value, follows, stale_after
-from pstg.config.models import CommandConfig, DeviceConfig, StationConfig, TagConfig
+from pstg.commands.rules import (
+    check_interlocks,
+    command_value,
+    follows,
+    interlock_problem,
+    stale_after,
+)
+from pstg.config.models import (
+    CommandConfig,
+    DeviceConfig,
+    InterlockConfig,
+    StationConfig,
+    TagConfig,
+)
 from pstg.errors import Forbidden, Invalid, NotFound
 from pstg.model import Quality, utc_now
 from pstg.poller.writes import WriteOutcome, WriteStatus, check_write
@@ -149,6 +161,30 @@ class CommandService:
     def commandable(self) -> dict[str, CommandConfig]:
         """The command block of each tag that takes commands."""
         return {name: tag.command for name, (tag, _) in self._tags.items() if tag.command}
+
+    def command_tags(self) -> list[tuple[TagConfig, DeviceConfig]]:
+        """The tags that take commands, with their devices, in config order."""
+        return list(self._tags.values())
+
+    def interlocks_now(
+        self, tag_name: str, value: CommandValue | None = None
+    ) -> list[tuple[InterlockConfig, str | None]]:
+        """Each interlock of the tag with why it does not hold now (None: it holds); for
+        `value` None, interlocks on the commanded value judge only their tag's reading."""
+        tag, _ = self._commandable(tag_name)
+        now = self._clock()
+        return [
+            (interlock, interlock_problem(
+                interlock, value, self.live.get(interlock.tag),
+                lambda name: self._stale[name], now,
+            ))
+            for interlock in _command_of(tag).interlocks
+        ]  # fmt: skip
+
+    def reservation(self, tag_name: str) -> Command | None:
+        """The pending command holding the tag, if any."""
+        pending = self._reserved.get(tag_name)
+        return None if pending is None else replace(pending)
 
     async def get(self, command_id: int) -> Command:
         held = self._pending.get(command_id) or self._ended.get(command_id)

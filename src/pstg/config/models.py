@@ -90,6 +90,10 @@ class ApiConfig(_Strict):
     `X-Forwarded-Proto` are believed; from anyone else those headers are ignored."""
     request_timeout: Seconds = 30.0
     """Longest a request may work (a query, a KPI computation) before it is answered 503."""
+    session_lifetime: Seconds = 12 * 3600.0
+    """A browser session of the console ends this long after its login (a night shift)."""
+    session_idle: Seconds = 30 * 60.0
+    """... or this long after its last request (an open console page keeps it alive)."""
 
     @field_validator("allowed_hosts")
     @classmethod
@@ -125,7 +129,7 @@ class ApiConfig(_Strict):
                 ) from None
         return networks
 
-    @field_validator("request_timeout")
+    @field_validator("request_timeout", "session_lifetime", "session_idle")
     @classmethod
     def _positive_timeout(cls, value: float) -> float:
         if value <= 0:

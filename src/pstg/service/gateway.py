@@ -19,7 +19,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -267,6 +267,7 @@ class Gateway:
         from pstg.auth.secret import load_or_create_secret
         from pstg.auth.service import AuthService
         from pstg.commands.service import CommandService
+        from pstg.console import install_console
         from pstg.metrics import Metrics
         from pstg.service.http_server import ApiServer
 
@@ -286,7 +287,12 @@ class Gateway:
             config=self.config,
             station_id=storage.catalog.station_id,
             tag_ids=storage.catalog.tag_ids,
-            auth=AuthService(storage.engine, secret=secret),
+            auth=AuthService(
+                storage.engine,
+                secret=secret,
+                session_lifetime=timedelta(seconds=self.config.api.session_lifetime),
+                session_idle=timedelta(seconds=self.config.api.session_idle),
+            ),
             metrics=Metrics(self.device_stats, self.writer_stats),
             live=self.live,
             device_stats=self.device_stats,
@@ -295,7 +301,9 @@ class Gateway:
             commands=self.commands,
             notifications=self.notifications,
         )
-        self._api = ApiServer(create_app(self.context), sock)
+        app = create_app(self.context)
+        install_console(app)  # the web console's pages beside the API (pstg.console)
+        self._api = ApiServer(app, sock)
         self._socket = None  # the server owns it now
         await self._api.start()
 

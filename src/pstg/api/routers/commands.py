@@ -4,6 +4,8 @@
     POST /commands/{id}/operate    operate the selection: checks again, write, read-back
     POST /commands/{id}/cancel     cancel the selection
     GET  /commands                 the command journal, newest first, with filters
+    GET  /commands/tags            the commandable tags: their blocks, whether the caller may
+                                   command each, each interlock and whether it holds now
     GET  /commands/{id}            one command
 
 Any logged-in user may ask; each tag's command block says the least role that may command it,
@@ -25,10 +27,12 @@ from pstg.api.deps import Context
 from pstg.api.params import OpenTimeRange, open_time_range
 from pstg.api.refusals import action_refused
 from pstg.api.routers import API_PREFIX
+from pstg.api.schemas import LatestOut
 from pstg.api.security import actor_of, require
 from pstg.auth.roles import Role
 from pstg.auth.service import Principal
 from pstg.errors import Conflict, Forbidden, Invalid, NotFound, PstgError, Unavailable
+from pstg.model import Sample
 from pstg.times import format_instant
 
 if TYPE_CHECKING:
@@ -85,6 +89,52 @@ class CommandOut(BaseModel):
     read_back: Any
     exception_code: int | None
     seconds: float | None = Field(description="From the operate to the outcome.")
+
+
+class ChoiceOut(BaseModel):
+    value: int
+    label: str
+
+
+class InterlockOut(BaseModel):
+    tag: str
+    comparison: Literal["equals", "not_equals", "above", "below"]
+    operand: float | str = Field(description="A number, text, or `value`: the value commanded.")
+    message: str
+    holds: bool = Field(
+        description="Whether it holds now (`value` interlocks: whether their tag has a good, "
+        "fresh reading; the comparison is made with the value asked)."
+    )
+    problem: str | None = Field(description="Why it does not hold, as a refusal would say.")
+
+
+class ReadbackOut(BaseModel):
+    tag: str
+    timeout: float
+    tolerance: float
+    equals: float | None
+
+
+class CommandTagOut(BaseModel):
+    tag: str
+    device: str
+    description: str
+    unit: str
+    type: str
+    mode: Literal["sbo", "direct"]
+    role: str = Field(description="The least role that may command it.")
+    allowed: bool = Field(description="Whether the caller's role may command it.")
+    min: float | None
+    max: float | None
+    values: list[ChoiceOut] | None = Field(description="An enumeration's values and labels.")
+    pulse: bool
+    select_timeout: float
+    min_interval: float
+    readback: ReadbackOut
+    interlocks: list[InterlockOut]
+    latest: LatestOut | None = Field(description="The tag's live value, as /tags gives it.")
+    selected_by: str | None = Field(description="Who holds a selection of it now.")
+    selected_until: str | None
 
 
 class CommandsOut(BaseModel):
@@ -206,6 +256,64 @@ async def list_commands(
         tag=tag, user=user, state=state, start=span.start, end=span.end, limit=limit
     )
     return CommandsOut(commands=[_out(command) for command in found], limit=limit)
+
+
+@router.get(
+    "/commands/tags",
+    response_model=list[CommandTagOut],
+    summary="Commandable tags, with their interlocks now",
+)
+async def command_tags(
+    context: Context,
+    principal: Viewer,
+    tag: Annotated[list[str] | None, Query(max_length=128, description="Only these.")] = None,
+) -> list[CommandTagOut]:
+    service = _service(context)
+    wanted = None if tag is None else set(tag)
+    live = context.live.snapshot()
+    found = []
+    for config, device in service.command_tags():
+        if wanted is not None and config.name not in wanted:
+            continue
+        block = config.command
+        assert block is not None
+        pending = service.reservation(config.name)
+        interlocks = [
+            InterlockOut(
+                tag=interlock.tag, comparison=interlock.comparison,
+                operand=interlock.operand, message=interlock.message,
+                holds=problem is None, problem=problem,
+            )
+            for interlock, problem in service.interlocks_now(config.name)
+        ]  # fmt: skip
+        found.append(
+            CommandTagOut(
+                tag=config.name, device=device.id, description=config.description,
+                unit=config.unit, type=config.data_type.value, mode=block.mode,
+                role=block.role, allowed=principal.role >= Role.parse(block.role),
+                min=block.min, max=block.max,
+                values=None if block.values is None else [
+                    ChoiceOut(value=key, label=label) for key, label in block.values.items()
+                ],
+                pulse=block.pulse, select_timeout=block.select_timeout,
+                min_interval=block.min_interval,
+                readback=ReadbackOut(
+                    tag=block.readback.tag or config.name, timeout=block.readback.timeout,
+                    tolerance=block.readback.tolerance, equals=block.readback.equals,
+                ),
+                interlocks=interlocks, latest=_latest(live.get(config.name)),
+                selected_by=None if pending is None else pending.user,
+                selected_until=None if pending is None or pending.expires_at is None
+                else format_instant(pending.expires_at),
+            )
+        )  # fmt: skip
+    return found
+
+
+def _latest(sample: Sample | None) -> LatestOut | None:
+    if sample is None:
+        return None
+    return LatestOut(value=sample.value, quality=sample.quality, reason=sample.reason, ts=sample.ts)
 
 
 @router.get("/commands/{command_id}", response_model=CommandOut, summary="One command")

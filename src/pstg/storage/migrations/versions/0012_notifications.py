@@ -1,7 +1,7 @@
 """The notification journal: every delivery attempt of an alarm notification (pstg.notify).
 
 Revision ID: 0012
-Revises: 0010 (0011 is another branch's; the chain is joined when they meet)
+Revises: 0010 (the web console's sessions, 0013, follow it)
 """
 
 import sqlalchemy as sa
