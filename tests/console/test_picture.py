@@ -16,9 +16,14 @@ def test_the_seeded_station_gives_its_well_pumps_and_signals():
     assert (picture.level.low, picture.level.high) == (0.0, 5.0)
     setpoints = {mark.tag for mark in picture.level.marks if mark.kind == "setpoint"}
     assert {"setpoint.lead_start", "setpoint.stop", "setpoint.high_level"} <= setpoints
-    limits = sorted((mark.value, mark.priority) for mark in picture.level.marks
-                    if mark.kind == "limit")  # fmt: skip
-    assert limits == [(0.6, "medium"), (3.0, "high"), (3.4, "critical")]
+    limits = {(mark.tag or mark.value, mark.priority) for mark in picture.level.marks
+              if mark.kind == "limit"}  # fmt: skip
+    # The high and low alarms follow the PLC's set points; the high-high one is a constant.
+    assert limits == {
+        ("setpoint.low_level", "medium"),
+        ("setpoint.high_level", "high"),
+        (3.4, "critical"),
+    }
     assert [pump.name for pump in picture.pumps] == ["pump1", "pump2", "pump3"]
     pump = picture.pumps[0]
     bits = {bit.label: bit.abnormal for bit in pump.bits}

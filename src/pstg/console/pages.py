@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,7 +61,11 @@ class ConsoleFiles(StaticFiles):
 
 def uplot_folder() -> Path:
     """uPlot's files as the `uplot-python` package installs them."""
-    folder = Path(str(files("uplot") / "static"))
+    # Found without importing the package (its __init__ imports its plotting helpers).
+    spec = find_spec("uplot")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the uplot-python package is not installed: `uv sync` installs it")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static"
     missing = [name for name in UPLOT_FILES if not (folder / name).is_file()]
     if missing:  # a broken install: say so at start, not as a page without charts
         raise RuntimeError(f"uPlot files missing from {folder}: {', '.join(missing)}")

@@ -119,10 +119,13 @@ def picture_of(config: StationConfig) -> Picture:
                 )
         for alarm in config.alarms:
             if alarm.tag == level_tag.name and alarm.kind in LEVEL_LIMITS:
-                assert alarm.limit is not None
+                limit = alarm.limit
+                assert limit is not None
                 label = alarm.kind.replace("_", "-").capitalize() + " alarm"
+                # A limit read from a tag (the PLC's set point) moves with that tag's value.
+                fixed, follows = (limit, None) if isinstance(limit, float) else (None, limit.tag)
                 level.marks.append(
-                    Mark(label, value=alarm.limit, kind="limit", priority=alarm.priority)
+                    Mark(label, tag=follows, value=fixed, kind="limit", priority=alarm.priority)
                 )
 
     prefixes = sorted(
