@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from databases import backends
 from query import START, load
 
-USER, PASSWORD = "bench", "bench-password-1"
+USER, PASSWORD = "loadtest", "viewer-password-1"
 DAYS = 30
 
 
