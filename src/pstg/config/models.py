@@ -89,6 +89,8 @@ class ApiConfig(_Strict):
     `X-Forwarded-Proto` are believed; from anyone else those headers are ignored."""
     request_timeout: Seconds = 30.0
     """Longest a request may work (a query, a KPI computation) before it is answered 503."""
+    max_streams: int = Field(default=100, ge=1, le=10_000)
+    """Live streams (GET /api/v1/stream) open at once at most; more are answered 503."""
 
     @field_validator("allowed_hosts")
     @classmethod
