@@ -31,7 +31,9 @@ from pstg.api.routers import (
     timeseries,
     users,
 )
+from pstg.api.shared_reads import SharedReads
 from pstg.api.stream.hub import StreamHub
+from pstg.api.tag_list import TagList
 from pstg.api.time_limit import TimeLimit
 
 OPENAPI_URL = "/openapi.json"
@@ -49,6 +51,8 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     app.state.streams = StreamHub(context, max_streams=context.config.api.max_streams)
+    app.state.tag_list = TagList(context.config, context.live)
+    app.state.shared_reads = SharedReads()
     install_error_handlers(app)
     app.add_middleware(TimeLimit, seconds=context.config.api.request_timeout)
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)

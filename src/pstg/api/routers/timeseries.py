@@ -1,13 +1,15 @@
 """The time series of one tag: raw pages (/series), chart trends (/trends), summaries
 (/summary). Thin: parameters in, `pstg.storage.queries` out. The endpoints are plain `def`s,
-so FastAPI runs their database reads in its worker threads."""
+so FastAPI runs their database reads in its worker threads. A trend is encoded here, once,
+and shared by the identical requests in flight with it (`pstg.api.shared_reads`)."""
 
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import TypeAdapter
 
 from pstg.api.deps import Context
 from pstg.api.params import (
@@ -21,6 +23,7 @@ from pstg.api.params import (
 from pstg.api.routers import API_PREFIX
 from pstg.api.schemas import ErrorOut, SeriesOut, SummaryOut, TrendOut
 from pstg.api.security import require
+from pstg.api.shared_reads import SharedReads
 from pstg.auth.roles import Role
 from pstg.model import utc_now
 from pstg.storage import queries
@@ -38,6 +41,7 @@ router = APIRouter(
     responses={404: {"model": ErrorOut, "description": "Unknown tag."}},
 )
 Range = Annotated[TimeRange, Depends(time_range)]
+_TREND = TypeAdapter(TrendOut)
 
 
 @router.get("/series", response_model=SeriesOut, summary="Raw samples of one tag, paged")
@@ -74,6 +78,7 @@ def get_series(
     summary="One tag downsampled to `points` buckets for a chart",
 )
 def get_trend(
+    request: Request,
     context: Context,
     tag: TagName,
     span: Range,
@@ -95,7 +100,7 @@ def get_trend(
             f"{MAX_TREND_POINTS} it is capped. If both are given they must agree.",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     if max_data_points is not None:
         max_data_points = min(max_data_points, MAX_TREND_POINTS)
         if points is not None and points != max_data_points:
@@ -108,21 +113,31 @@ def get_trend(
     require_numeric(context, tag, "a trend")
     tag_id = tag_id_of(context, tag)
     staleness = STALENESS_HEARTBEATS * context.config.storage.heartbeat
-    try:
-        trend = queries.trend(
-            context.engine, tag_id, span.start, span.end, points, staleness=staleness
+
+    def read() -> bytes:
+        try:
+            trend = queries.trend(
+                context.engine, tag_id, span.start, span.end, points, staleness=staleness
+            )
+        except ValueError as exc:  # a retired text tag, a range too long for the points
+            raise HTTPException(422, str(exc)) from None
+        answer = TrendOut.model_validate(
+            {
+                "tag": tag,
+                "from": trend.start,
+                "to": trend.end,
+                "source": trend.source,
+                "points": points,
+                "staleness_s": trend.staleness,
+                "buckets": trend.buckets,
+            }
         )
-    except ValueError as exc:  # a retired text tag, a range too long for the points
-        raise HTTPException(422, str(exc)) from None
-    return {
-        "tag": tag,
-        "from": trend.start,
-        "to": trend.end,
-        "source": trend.source,
-        "points": points,
-        "staleness_s": trend.staleness,
-        "buckets": trend.buckets,
-    }
+        return _TREND.dump_json(answer, by_alias=True)
+
+    # Screens showing the same trend ask at the same moment: one query answers them all.
+    key = ("trend", tag_id, tag, span.start, span.end, points, staleness)
+    reads = cast(SharedReads, request.app.state.shared_reads)
+    return Response(reads.run(key, read), media_type="application/json")
 
 
 @router.get("/summary", response_model=SummaryOut, summary="Min, max, averages and counts")
