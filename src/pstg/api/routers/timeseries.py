@@ -1,7 +1,8 @@
 """The time series of one tag: raw pages (/series), chart trends (/trends), summaries
 (/summary). Thin: parameters in, `pstg.storage.queries` out. The endpoints are plain `def`s,
-so FastAPI runs their database reads in its worker threads. A trend is encoded here, once,
-and shared by the identical requests in flight with it (`pstg.api.shared_reads`)."""
+so FastAPI runs their database reads in its worker threads; /trends, the heaviest, runs its
+query and its encoding in the few threads of `pstg.api.query_threads` and shares them with
+the identical requests in flight (`pstg.api.shared_reads`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pstg.api.params import (
     tag_id_of,
     time_range,
 )
+from pstg.api.query_threads import run_query
 from pstg.api.routers import API_PREFIX
 from pstg.api.schemas import ErrorOut, SeriesOut, SummaryOut, TrendOut
 from pstg.api.security import require
@@ -77,7 +79,7 @@ def get_series(
     response_model=TrendOut,
     summary="One tag downsampled to `points` buckets for a chart",
 )
-def get_trend(
+async def get_trend(
     request: Request,
     context: Context,
     tag: TagName,
@@ -111,10 +113,9 @@ def get_trend(
     if points is None:
         points = DEFAULT_TREND_POINTS
     require_numeric(context, tag, "a trend")
-    tag_id = tag_id_of(context, tag)
     staleness = STALENESS_HEARTBEATS * context.config.storage.heartbeat
 
-    def read() -> bytes:
+    def read(tag_id: int) -> bytes:
         try:
             trend = queries.trend(
                 context.engine, tag_id, span.start, span.end, points, staleness=staleness
@@ -134,10 +135,14 @@ def get_trend(
         )
         return _TREND.dump_json(answer, by_alias=True)
 
-    # Screens showing the same trend ask at the same moment: one query answers them all.
-    key = ("trend", tag_id, tag, span.start, span.end, points, staleness)
-    reads = cast(SharedReads, request.app.state.shared_reads)
-    return Response(reads.run(key, read), media_type="application/json")
+    def shared_read() -> bytes:
+        tag_id = tag_id_of(context, tag)  # a retired tag's id comes from the database
+        # Screens showing the same trend ask at the same moment: one query answers them all.
+        key = ("trend", tag_id, tag, span.start, span.end, points, staleness)
+        reads = cast(SharedReads, request.app.state.shared_reads)
+        return reads.run(key, lambda: read(tag_id))
+
+    return Response(await run_query(shared_read), media_type="application/json")
 
 
 @router.get("/summary", response_model=SummaryOut, summary="Min, max, averages and counts")
