@@ -65,6 +65,7 @@ class LiveCache:
         """Futures of `next_reading`, by tag number: resolved by the batch that updates it."""
         self.seq = 0
         """Number of batches taken so far; `changed_since` compares with it."""
+        self._changed = asyncio.Event()
 
     # --- the pipeline's side ------------------------------------------------------------
 
@@ -93,6 +94,7 @@ class LiveCache:
                 self._seq[text.tag] = self.seq
         if self._waiting:  # a command waiting for a read-back: a few tags at most
             self._wake()
+        self._changed.set()
 
     def submit_events(self, events: Sequence[Event]) -> None:
         pass
@@ -106,6 +108,12 @@ class LiveCache:
         waiting = [held for held in self._waiting.get(index, ()) if not held.done()]
         self._waiting[index] = [*waiting, future]
         return future
+
+    async def changed_after(self, seq: int) -> None:
+        """Return once the view has taken a batch after `seq` (at once if it has)."""
+        while self.seq == seq:
+            self._changed.clear()
+            await self._changed.wait()
 
     def _wake(self) -> None:
         for index in [i for i in self._waiting if self._seq[i] == self.seq]:

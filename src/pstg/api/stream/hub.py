@@ -1,7 +1,8 @@
 """The live stream's one producer and its subscribers (GET /api/v1/stream).
 
-One task (started with the first subscriber, ended with the last) wakes every
-`VALUES_INTERVAL` and asks the live view what changed since the last tick
+One task (started with the first subscriber, ended with the last) wakes when the live view
+takes a poll batch (at most every `VALUES_INTERVAL`, and at least that often for alarms,
+devices and the ping) and asks it what changed since the last `values` message
 (`LiveCache.changed_since`): it copies those columns (vectorized, in the event loop), encodes
 one `values` message per distinct tag filter (in a worker thread when it is large) and puts
 the same bytes in the queue of every subscriber with that filter. Alarm and device changes and
@@ -186,23 +187,41 @@ class StreamHub:
         self._next_values = loop.time() + self.VALUES_INTERVAL
         self._next_ping = loop.time() + self.PING_INTERVAL
         while self.subscriptions and not self._closed:
-            timeout = max(0.0, self._next_values - loop.time())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await self._sleep(loop)
             self._wake.clear()
             try:
                 await self._tick(loop.time())
             except Exception:  # a bug; the streams go on, the next tick tries again
                 log.exception("live stream: a tick failed")
 
+    async def _sleep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Until a subscriber wants a snapshot, or values are due: a change came and
+        `VALUES_INTERVAL` has passed since the last `values` (so a poll batch goes out at once,
+        not at the next tick of a clock of our own), or `VALUES_INTERVAL` passed anyway
+        (alarms, devices, the ping)."""
+        waits: set[asyncio.Future[object]]
+        if self.live.seq != self._seq:  # changed: send as soon as the interval allows
+            timeout = max(0.0, self._next_values - loop.time())
+            waits = {asyncio.ensure_future(self._wake.wait())}
+        else:
+            timeout = self.VALUES_INTERVAL
+            waits = {
+                asyncio.ensure_future(self._wake.wait()),
+                asyncio.ensure_future(self.live.changed_after(self._seq)),
+            }
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
     async def _tick(self, now: float) -> None:
         changes = self._watch(now)
         fresh = [s for s in self.subscriptions if s.wants_snapshot and not s.ended]
         if fresh:
             await self._snapshots(fresh)
-        if now >= self._next_values:
-            self._next_values = now + self.VALUES_INTERVAL
-            await self._values(now)
+        if now >= self._next_values and await self._values(now):
+            self._next_values = now + self.VALUES_INTERVAL  # counted from the last one sent
         for message in changes:
             for subscription in list(self.subscriptions):
                 subscription.offer(message, now)
@@ -250,12 +269,13 @@ class StreamHub:
                 if not subscription.ended:
                     subscription.give_snapshot(message)
 
-    async def _values(self, now: float) -> None:
+    async def _values(self, now: float) -> bool:
+        """Send what changed since the last time; False when nothing had."""
         seq = self.live.seq
         changed = self.live.changed_since(self._seq)
         self._seq = seq
         if not len(changed):
-            return
+            return False
         groups: dict[Filter, list[Subscription]] = {}
         for subscription in self.subscriptions:
             if subscription.takes_updates:
@@ -269,6 +289,7 @@ class StreamHub:
             message = messages.tags_message("values", seq, tag_map)
             for subscription in members:
                 subscription.offer(message, now)
+        return True
 
     async def _encode(self, rows: LiveRows) -> str:
         if len(rows) > OFF_LOOP_ROWS:
