@@ -6,28 +6,41 @@
 The server (the real app under uvicorn, one process) runs in a child process on 127.0.0.1 so
 the load generator does not share its interpreter; the database holds the seeded simulator
 catalog plus `--tags` extra tags (all with a live value) and 30 days of 1 s data for
-wet_well.level. Prints p50/p99 latency and requests/s per endpoint and backend.
+wet_well.level. Prints p50/p99 latency, requests/s and the server process's CPU time per
+request (user + system: what a request costs, whatever else the machine runs) per endpoint and
+backend.
+
+In the server's event loop a stand-in for the poller puts a new value of every tag into the
+live view once a second, as a poll cycle does (so /tags changes as in service), and notes how
+late each of its ticks came: what the API costs the poller's schedule. The trend is asked
+twice: all clients the same range (as screens showing the same preset), then every request a
+range of its own (shifted by whole seconds), which no two requests share.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import json
 import multiprocessing
 import socket
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from databases import backends
 from query import START, load
 
-USER, PASSWORD = "bench", "bench-password-1"
+USER, PASSWORD = "loadtest", "viewer-password-1"
 DAYS = 30
 
 
@@ -79,8 +92,11 @@ def prepare(url: str, tags: int) -> None:
     engine.dispose()
 
 
-def serve(url: str, port: int, tags: int) -> None:
-    """The child process: the app over `url` under uvicorn."""
+def serve(url: str, port: int, tags: int, lateness: str) -> None:
+    """The child process: the app over `url` under uvicorn, and the poll stand-in, which
+    writes how late its ticks were (seconds, JSON) to `lateness` every second."""
+    import json
+
     import uvicorn
 
     from pstg.api.app import create_app
@@ -97,7 +113,8 @@ def serve(url: str, port: int, tags: int) -> None:
     engine = create_engine(url)
     config = station_config(tags)
     catalog = sync_catalog(engine, config)  # type: ignore[arg-type]
-    live = LiveCache(TagTable.from_config(config))  # type: ignore[arg-type]
+    table = TagTable.from_config(config)  # type: ignore[arg-type]
+    live = LiveCache(table)
     now = datetime.now(UTC)
     live.update(Sample(name, now, 1.0) for name in catalog.tag_ids)
     context = ApiContext(
@@ -109,12 +126,42 @@ def serve(url: str, port: int, tags: int) -> None:
         metrics=Metrics(dict, lambda: None),
         live=live,
     )
-    uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning")
+    )
+
+    async def poll_stand_in() -> None:
+        from pstg.batch import Batch
+
+        loop = asyncio.get_running_loop()
+        record = Path(lateness)
+        late: list[float] = []
+        due = loop.time() + 1.0
+        for cycle in itertools.count():
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            late.append(loop.time() - due)
+            due += 1.0
+            stamp = datetime.now(UTC)
+            batch = [Sample(name, stamp, float(cycle % 100)) for name in table.names]
+            live.submit(Batch.from_samples(batch, table.index_of, set()))
+            record.write_text(json.dumps(late))  # noqa: ASYNC240  # a few kB, once a second
+
+    async def main() -> None:
+        ticker = asyncio.create_task(poll_stand_in())
+        await server.serve()
+        ticker.cancel()
+
+    asyncio.run(main())
 
 
-async def hammer(base: str, path: str, token: str, clients: int, seconds: float) -> list[float]:
+async def hammer(
+    base: str, path: str | Callable[[], str], token: str, clients: int, seconds: float
+) -> list[float]:
+    """Latencies of `clients` concurrent clients asking for `path` (or each time for what it
+    gives) for `seconds`."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
+    next_path = path if callable(path) else lambda: path
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=clients)
 
@@ -125,7 +172,7 @@ async def hammer(base: str, path: str, token: str, clients: int, seconds: float)
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.get(path)
+                response = await client.get(next_path())
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.text
 
@@ -133,7 +180,10 @@ async def hammer(base: str, path: str, token: str, clients: int, seconds: float)
     return latencies
 
 
-async def measure(base: str, clients: int, seconds: float) -> dict[str, list[float]]:
+async def measure(
+    base: str, clients: int, seconds: float, server: psutil.Process
+) -> dict[str, tuple[list[float], float]]:
+    """Per case its latencies and the server's CPU seconds spent on it."""
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(200):
             try:
@@ -144,13 +194,25 @@ async def measure(base: str, clients: int, seconds: float) -> dict[str, list[flo
             except httpx.ConnectError:
                 await asyncio.sleep(0.1)
         token = login.json()["access_token"]
-    end = START + timedelta(days=DAYS)
-    start_text, end_text = (moment.isoformat().replace("+00:00", "Z") for moment in (START, end))
-    trend = f"/api/v1/trends?tag=wet_well.level&points=1000&from={start_text}&to={end_text}"
+    shifts = itertools.count()
+
+    def trend(shift: int = 0) -> str:
+        start = START + timedelta(seconds=shift)
+        end = start + timedelta(days=DAYS)
+        low, high = (moment.isoformat().replace("+00:00", "Z") for moment in (start, end))
+        return f"/api/v1/trends?tag=wet_well.level&points=1000&from={low}&to={high}"
+
+    cases: list[tuple[str, str | Callable[[], str]]] = [
+        ("/api/v1/tags", "/api/v1/tags"),
+        ("trend 30 d, 1000 points", trend()),
+        ("  every range different", lambda: trend(next(shifts) % 86_400)),
+    ]
     results = {}
-    for label, path in (("/api/v1/tags", "/api/v1/tags"), ("trend 30 d, 1000 points", trend)):
+    for label, path in cases:
         await hammer(base, path, token, clients, 1.0)  # warm up
-        results[label] = await hammer(base, path, token, clients, seconds)
+        before = sum(server.cpu_times()[:2])
+        latencies = await hammer(base, path, token, clients, seconds)
+        results[label] = (latencies, sum(server.cpu_times()[:2]) - before)
     return results
 
 
@@ -167,23 +229,42 @@ def main() -> None:
         with database() as url:
             prepare(url, args.tags)
             port = free_port()
-            server = spawn.Process(target=serve, args=(url, port, args.tags), daemon=True)
-            server.start()
-            try:
-                results = asyncio.run(
-                    measure(f"http://127.0.0.1:{port}", args.clients, args.seconds)
+            with tempfile.TemporaryDirectory() as folder:
+                lateness = str(Path(folder) / "lateness.json")
+                server = spawn.Process(
+                    target=serve, args=(url, port, args.tags, lateness), daemon=True
                 )
-            finally:
-                server.terminate()
-                server.join(10)
+                server.start()
+                try:
+                    results = asyncio.run(
+                        measure(
+                            f"http://127.0.0.1:{port}", args.clients, args.seconds,
+                            psutil.Process(server.pid),
+                        )
+                    )  # fmt: skip
+                    late = json.loads(Path(lateness).read_text())
+                finally:
+                    server.terminate()
+                    server.join(10)
         print(f"\n{name}")
-        for label, latencies in results.items():
+        for label, (latencies, cpu) in results.items():
             ordered = sorted(latencies)
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
             print(
                 f"  {label:26s} p50 {statistics.median(ordered) * 1000:7.1f} ms   "
-                f"p99 {p99 * 1000:7.1f} ms   {len(latencies) / args.seconds:7.1f} req/s"
+                f"p99 {percentile(ordered, 0.99) * 1000:7.1f} ms   "
+                f"{len(latencies) / args.seconds:7.1f} req/s   "
+                f"server CPU {cpu / len(latencies) * 1000:5.2f} ms/request"
             )
+        ticks = sorted(late[1:])  # the first tick came before any load
+        print(
+            f"  poll stand-in, 1 s ticks late by: p50 {statistics.median(ticks) * 1000:.1f} ms   "
+            f"p99 {percentile(ticks, 0.99) * 1000:.1f} ms   max {ticks[-1] * 1000:.1f} ms "
+            f"({len(ticks)} ticks)"
+        )
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ parameters takes ~170 ms per hash and per login, and these tests log in hundreds
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +38,7 @@ from pstg.metrics import Metrics
 from pstg.model import Sample
 from pstg.poller.stats import DeviceStats
 from pstg.poller.writes import WriteOutcome, WriteStatus, WriteValue
+from pstg.service.http_server import ApiServer
 from pstg.sinks.live import LiveCache
 from pstg.storage.catalog import sync_catalog
 from pstg.storage.rows import to_micros, to_row
@@ -247,6 +251,26 @@ def add_users(engine: Engine) -> None:
 
 def asgi_client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+WAIT = 30.0
+"""Seconds a test waits at most for what should come at once (a stream's next event)."""
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """`app` behind the service's own HTTP server on a free loopback port; its base URL. For
+    streams: httpx's ASGI transport returns a response only once the app is done with it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    server = ApiServer(app, listener)
+    await server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await asyncio.wait_for(server.stop(), WAIT)
 
 
 @pytest.fixture

@@ -106,6 +106,9 @@ async def test_openapi_describes_every_response(api: Api) -> None:
             if path == "/metrics":
                 assert "text/plain; version=0.0.4; charset=utf-8" in content
                 continue
+            if path == "/api/v1/stream":
+                assert "text/event-stream" in content
+                continue
             assert content["application/json"]["schema"], (method, path)
     components = schema["components"]["schemas"]
     for name in ["TrendOut", "BucketOut", "SeriesOut", "TagOut", "HealthOut", "EventsOut"]:

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from pstg.auth import users
 from pstg.auth.roles import Role
 from pstg.auth.service import AuthService
 from pstg.auth.tables import api_tokens
 from pstg.model import Sample
 from pstg.storage.rows import to_micros
-from tests.api.conftest import ALARM, PASSWORD, SECRET, Api, bearer, login
+from tests.api.conftest import ALARM, PASSWORD, SECRET, Api, bearer, login, served
 
 OK = "ok"
 """The endpoint's success status (200, or 201 for creations)."""
@@ -150,6 +152,7 @@ ENDPOINTS = [
     Endpoint("GET", "/metrics", Role.VIEWER),
     Endpoint("GET", "/api/v1/devices", Role.VIEWER),
     Endpoint("GET", "/api/v1/tags", Role.VIEWER),
+    Endpoint("GET", "/api/v1/stream", Role.VIEWER),
     Endpoint("GET", "/api/v1/series", Role.VIEWER),
     Endpoint("GET", "/api/v1/trends", Role.VIEWER),
     Endpoint("GET", "/api/v1/summary", Role.VIEWER),
@@ -252,33 +255,57 @@ def test_the_matrix_lists_every_route(api: Api) -> None:
     assert routes == {(endpoint.method, endpoint.path) for endpoint in ENDPOINTS}
 
 
+STREAMS = {("GET", "/api/v1/stream")}
+"""Endpoints that answer with a stream: asked over real HTTP, only the head read."""
+
+
 async def test_role_matrix(api: Api) -> None:
     everyone = await callers(api)
     counter = itertools.count()
     wrong: list[str] = []
-    for endpoint, caller in itertools.product(ENDPOINTS, everyone):
-        arguments = endpoint.request(api, next(counter))
-        url = endpoint.path.format(**arguments.pop("path", {}))
-        response = await api.client.request(
-            endpoint.method, url, headers=caller.headers, **arguments
-        )
-        api.client.cookies.clear()  # POST /auth/session sets one: callers are their headers
-        want = expected(endpoint, caller)
-        if response.status_code != want:
-            wrong.append(
-                f"{endpoint.method} {endpoint.path} as {caller.name}: "
-                f"{response.status_code} (expected {want}) {response.text[:120]}"
-            )
-            continue
-        assert response.headers["content-type"].startswith(
-            "text/plain" if endpoint.path == "/metrics" and want == 200 else "application/json"
-        )
-        if want == 401:
-            assert response.headers.get("www-authenticate") == "Bearer"
-            assert response.json()["detail"]
-        if want == 403:
-            assert "needs the role" in response.json()["detail"]
+    async with served(api.app) as base, httpx.AsyncClient(base_url=base) as real:
+        for endpoint, caller in itertools.product(ENDPOINTS, everyone):
+            arguments = endpoint.request(api, next(counter))
+            url = endpoint.path.format(**arguments.pop("path", {}))
+            if (endpoint.method, endpoint.path) in STREAMS:
+                async with real.stream(
+                    endpoint.method, url, headers=caller.headers, **arguments
+                ) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+            else:
+                response = await api.client.request(
+                    endpoint.method, url, headers=caller.headers, **arguments
+                )
+                api.client.cookies.clear()  # POST /auth/session sets one: callers are headers
+            check(endpoint, caller, response, wrong)
     assert not wrong, "\n".join(wrong)
+
+
+def check(endpoint: Endpoint, caller: Caller, response: httpx.Response, wrong: list[str]) -> None:
+    want = expected(endpoint, caller)
+    if response.status_code != want:
+        shown = (
+            "(a stream)"
+            if want == 200 and endpoint.path == "/api/v1/stream"
+            else (response.text[:120])
+        )
+        wrong.append(
+            f"{endpoint.method} {endpoint.path} as {caller.name}: "
+            f"{response.status_code} (expected {want}) {shown}"
+        )
+        return
+    media = "application/json"
+    if want == 200 and endpoint.path == "/metrics":
+        media = "text/plain"
+    elif want == 200 and (endpoint.method, endpoint.path) in STREAMS:
+        media = "text/event-stream"
+    assert response.headers["content-type"].startswith(media)
+    if want == 401:
+        assert response.headers.get("www-authenticate") == "Bearer"
+        assert response.json()["detail"]
+    if want == 403:
+        assert "needs the role" in response.json()["detail"]
 
 
 async def test_a_role_change_applies_to_the_next_request(api: Api) -> None:

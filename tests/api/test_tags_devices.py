@@ -3,13 +3,16 @@ statistics."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 
+from pstg.api.schemas import TagOut
 from pstg.auth.roles import Role
 from pstg.drivers.errors import FailureKind
 from pstg.model import Quality, QualityReason, Sample
@@ -129,3 +132,48 @@ async def test_devices_with_and_without_statistics(api: Api) -> None:
     assert plc2["status"] == "unknown"
     assert plc2["unit_id"] == 2
     assert plc2["last_poll_at"] is None
+
+
+def tags_as_pydantic_writes_them(api: Api) -> bytes:
+    """The answer as the router built it before it kept bytes: a dict per tag, validated and
+    encoded by pydantic as FastAPI does with the response model."""
+    live = api.context.live.snapshot()
+    found = [
+        {
+            "name": tag.name, "device": device.id, "source": tag.source, "address": tag.address,
+            "type": tag.data_type, "unit": tag.unit, "description": tag.description,
+            "range": tag.range, "writable": tag.writable, "latest": live.get(tag.name),
+        }
+        for device in api.context.config.devices
+        for tag in device.tags
+    ]  # fmt: skip
+    found.sort(key=lambda tag: str(tag["name"]))
+    adapter = TypeAdapter(list[TagOut])
+    return adapter.dump_json(adapter.validate_python(found, from_attributes=True))
+
+
+async def test_tags_are_byte_for_byte_what_pydantic_writes(api: Api) -> None:
+    """Kept as bytes and re-encoded per change, the answer stays the one pydantic wrote."""
+    assert (await api.get("/api/v1/tags")).content == tags_as_pydantic_writes_them(api)
+    readings = [
+        ("wet_well.level", 1e-7, Quality.GOOD), ("wet_well.level", 1e16, Quality.GOOD),
+        ("outflow", 0.1 + 0.2, Quality.UNCERTAIN), ("outflow", None, Quality.BAD),
+        ("pump1.running", 1.0, Quality.GOOD), ("plc2.status", "Ölpumpe \"2\"\n", Quality.GOOD),
+        ("pump1.speed", -0.0, Quality.GOOD), ("pump1.speed", 123456789.125, Quality.GOOD),
+    ]  # fmt: skip
+    for step, (tag, value, quality) in enumerate(readings):
+        ts = T0 + timedelta(microseconds=step * 250_001)
+        reason = QualityReason.NONE if quality is Quality.GOOD else QualityReason.TIMEOUT
+        api.context.live.update([Sample(tag, ts, value, quality, reason)])
+        for params in ({}, {"device": "plc1"}, {"q": "PUMP"}):
+            answer = await api.get("/api/v1/tags", **params)
+            assert answer.headers["content-type"] == "application/json"
+            expected = json.loads(tags_as_pydantic_writes_them(api))
+            if params:
+                expected = [
+                    row for row in expected
+                    if row["device"] == params.get("device", row["device"])
+                    and ("q" not in params or "pump" in (row["name"] + row["description"]).lower())
+                ]  # fmt: skip
+            assert answer.json() == expected
+        assert (await api.get("/api/v1/tags")).content == tags_as_pydantic_writes_them(api)

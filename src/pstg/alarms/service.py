@@ -88,6 +88,9 @@ class AlarmService:
         self._closing = False
         self.written = 0
         self.write_failures = 0
+        self.changes = 0
+        """Transitions so far (stored or not, undone actions too): a reader that wants to know
+        whether any alarm changed state since it last looked compares this number."""
 
     # --- start and stop --------------------------------------------------------------------
 
@@ -122,15 +125,13 @@ class AlarmService:
             await asyncio.sleep(FLUSH_INTERVAL)
             if loop.time() >= next_tick:
                 next_tick = loop.time() + TICK_INTERVAL
-                self._pending.extend(self.engine.tick(utc_now()))
+                self._queue(self.engine.tick(utc_now()))
             await self.flush()
 
     # --- the poller's side ------------------------------------------------------------------
 
     def process(self, samples: Iterable[Sample]) -> None:
-        transitions = self.engine.process(samples)
-        if transitions:
-            self._pending.extend(transitions)
+        self._queue(self.engine.process(samples))
 
     def command_result(
         self, tag: str, state: str, value: float | None, ts: datetime
@@ -139,9 +140,13 @@ class AlarmService:
         its transitions are queued for the flusher like those of a poll batch, and returned.
         Call it in the event loop, which is where the engine changes."""
         transitions = self.engine.command_result(tag, state, value, ts)
+        self._queue(transitions)
+        return transitions
+
+    def _queue(self, transitions: list[Transition]) -> None:
         if transitions:
             self._pending.extend(transitions)
-        return transitions
+            self.changes += len(transitions)
 
     def notification_result(
         self, key: str, delivered: bool, error: str, ts: datetime
@@ -271,7 +276,9 @@ class AlarmService:
                 self._write(connection, records)
         except Exception as exc:
             self.engine.restore(before, now)
+            self.changes += 1  # undone: a reader may have seen the state in between
             raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
+        self.changes += 1
         self._stored(records)
         return transition
 

@@ -27,10 +27,14 @@ from pstg.api.routers import (
     health,
     metrics,
     notifications,
+    stream,
     tags,
     timeseries,
     users,
 )
+from pstg.api.shared_reads import SharedReads
+from pstg.api.stream.hub import StreamHub
+from pstg.api.tag_list import TagList
 from pstg.api.time_limit import TimeLimit
 
 OPENAPI_URL = "/openapi.json"
@@ -47,18 +51,28 @@ def create_app(context: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
+    app.state.streams = StreamHub(context, max_streams=context.config.api.max_streams)
+    app.state.tag_list = TagList(context.config, context.live)
+    app.state.shared_reads = SharedReads()
     install_error_handlers(app)
     app.add_middleware(TimeLimit, seconds=context.config.api.request_timeout)
     app.add_middleware(LatencyMiddleware, histogram=context.metrics.api_latency)
     install_http_hygiene(app, context.config.api)
     install_docs(app, OPENAPI_URL)
     routers = (
-        health, auth, users, devices, tags, timeseries, events, alarms, commands, notifications,
-        audit, config,
+        health, auth, users, devices, tags, stream, timeseries, events, alarms, commands,
+        notifications, audit, config,
     )  # fmt: skip
     for module in (*routers, metrics):
         app.include_router(module.router)  # each carries its prefix
     return app
+
+
+async def close_streams(app: FastAPI) -> None:
+    """End the app's live streams (GET /api/v1/stream) and refuse new ones: before the server
+    stops, which otherwise waits for every open response to end."""
+    hub: StreamHub = app.state.streams
+    await hub.close()
 
 
 def _version() -> str:

@@ -94,6 +94,8 @@ class ApiConfig(_Strict):
     """A browser session of the console ends this long after its login (a night shift)."""
     session_idle: Seconds = 30 * 60.0
     """... or this long after its last request (an open console page keeps it alive)."""
+    max_streams: int = Field(default=100, ge=1, le=10_000)
+    """Live streams (GET /api/v1/stream) open at once at most; more are answered 503."""
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,26 @@ from pstg.sinks.base import Feed
 from pstg.times import from_micros
 
 _NEVER = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRows:
+    """Copies of the live view's columns for some tags, to encode later or in another thread
+    while the view goes on changing. Numeric tags are in the columns, text tags in `texts`."""
+
+    indexes: npt.NDArray[np.intp]
+    """Tag numbers of the numeric tags with a reading, ascending."""
+    ts: npt.NDArray[np.int64]
+    """Microseconds since the epoch."""
+    values: npt.NDArray[np.float64]
+    """NaN where the value is unknown (bad quality)."""
+    quality: npt.NDArray[np.uint8]
+    reason: npt.NDArray[np.uint8]
+    texts: dict[int, TextSample]
+    """The latest sample of each text tag asked for that has one, by tag number."""
+
+    def __len__(self) -> int:
+        return len(self.indexes) + len(self.texts)
 
 
 class LiveCache:
@@ -44,6 +65,7 @@ class LiveCache:
         """Futures of `next_reading`, by tag number: resolved by the batch that updates it."""
         self.seq = 0
         """Number of batches taken so far; `changed_since` compares with it."""
+        self._changed = asyncio.Event()
 
     # --- the pipeline's side ------------------------------------------------------------
 
@@ -72,6 +94,7 @@ class LiveCache:
                 self._seq[text.tag] = self.seq
         if self._waiting:  # a command waiting for a read-back: a few tags at most
             self._wake()
+        self._changed.set()
 
     def submit_events(self, events: Sequence[Event]) -> None:
         pass
@@ -85,6 +108,12 @@ class LiveCache:
         waiting = [held for held in self._waiting.get(index, ()) if not held.done()]
         self._waiting[index] = [*waiting, future]
         return future
+
+    async def changed_after(self, seq: int) -> None:
+        """Return once the view has taken a batch after `seq` (at once if it has)."""
+        while self.seq == seq:
+            self._changed.clear()
+            await self._changed.wait()
 
     def _wake(self) -> None:
         for index in [i for i in self._waiting if self._seq[i] == self.seq]:
@@ -121,6 +150,26 @@ class LiveCache:
         for index in self._texts:
             result[names[index]] = self._text_sample(index)
         return result
+
+    def rows(self, indexes: npt.NDArray[np.intp] | None = None) -> LiveRows:
+        """Copies of the columns of the tags `indexes` (every tag when None) that have a
+        reading: vectorized, a few microseconds per thousand tags."""
+        if indexes is None:
+            indexes = np.arange(len(self.tags), dtype=np.intp)
+        held = self._ts[indexes] != _NEVER
+        texts: dict[int, TextSample] = {}
+        if self._texts:
+            wanted = np.zeros(len(self.tags), dtype=np.bool_)
+            wanted[indexes] = True
+            texts = {index: text for index, text in self._texts.items() if wanted[index]}
+            # As `get`: a tag with a TextSample reads as that, whatever its columns hold.
+            in_texts = np.zeros(len(self.tags), dtype=np.bool_)
+            in_texts[list(texts)] = True
+            held &= ~in_texts[indexes]
+        kept = indexes[held]
+        return LiveRows(
+            kept, self._ts[kept], self._values[kept], self._quality[kept], self._reason[kept], texts
+        )
 
     def changed_since(self, seq: int) -> npt.NDArray[np.intp]:
         """Indexes of the tags updated by batches after `seq` (see `seq`)."""

@@ -141,7 +141,8 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else format_time(value)
 
 
-def _alarm_out(alarm: Alarm) -> AlarmOut:
+def alarm_out(alarm: Alarm) -> AlarmOut:
+    """One alarm as the API shows it (GET /alarms and the live stream)."""
     rule = alarm.rule
     return AlarmOut(
         id=alarm.id, kind=rule.kind, priority=rule.priority, message=rule.message,
@@ -176,7 +177,7 @@ def list_alarms(
     service = _service(context)
     if state != "history":
         chosen = [a for a in service.engine.alarms() if CURRENT[state](a)]
-        return AlarmsOut(state=state, alarms=[_alarm_out(a) for a in chosen])
+        return AlarmsOut(state=state, alarms=[alarm_out(a) for a in chosen])
     from pstg.alarms.service import journal
 
     used = min(limit, MAX_JOURNAL)

@@ -1,13 +1,16 @@
 """The time series of one tag: raw pages (/series), chart trends (/trends), summaries
 (/summary). Thin: parameters in, `pstg.storage.queries` out. The endpoints are plain `def`s,
-so FastAPI runs their database reads in its worker threads."""
+so FastAPI runs their database reads in its worker threads; /trends, the heaviest, runs its
+query and its encoding in the few threads of `pstg.api.query_threads` and shares them with
+the identical requests in flight (`pstg.api.shared_reads`)."""
 
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import TypeAdapter
 
 from pstg.api.deps import Context
 from pstg.api.params import (
@@ -18,9 +21,11 @@ from pstg.api.params import (
     tag_id_of,
     time_range,
 )
+from pstg.api.query_threads import run_query
 from pstg.api.routers import API_PREFIX
 from pstg.api.schemas import ErrorOut, SeriesOut, SummaryOut, TrendOut
 from pstg.api.security import require
+from pstg.api.shared_reads import SharedReads
 from pstg.auth.roles import Role
 from pstg.model import utc_now
 from pstg.storage import queries
@@ -38,6 +43,7 @@ router = APIRouter(
     responses={404: {"model": ErrorOut, "description": "Unknown tag."}},
 )
 Range = Annotated[TimeRange, Depends(time_range)]
+_TREND = TypeAdapter(TrendOut)
 
 
 @router.get("/series", response_model=SeriesOut, summary="Raw samples of one tag, paged")
@@ -73,7 +79,8 @@ def get_series(
     response_model=TrendOut,
     summary="One tag downsampled to `points` buckets for a chart",
 )
-def get_trend(
+async def get_trend(
+    request: Request,
     context: Context,
     tag: TagName,
     span: Range,
@@ -95,7 +102,7 @@ def get_trend(
             f"{MAX_TREND_POINTS} it is capped. If both are given they must agree.",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     if max_data_points is not None:
         max_data_points = min(max_data_points, MAX_TREND_POINTS)
         if points is not None and points != max_data_points:
@@ -106,23 +113,36 @@ def get_trend(
     if points is None:
         points = DEFAULT_TREND_POINTS
     require_numeric(context, tag, "a trend")
-    tag_id = tag_id_of(context, tag)
     staleness = STALENESS_HEARTBEATS * context.config.storage.heartbeat
-    try:
-        trend = queries.trend(
-            context.engine, tag_id, span.start, span.end, points, staleness=staleness
+
+    def read(tag_id: int) -> bytes:
+        try:
+            trend = queries.trend(
+                context.engine, tag_id, span.start, span.end, points, staleness=staleness
+            )
+        except ValueError as exc:  # a retired text tag, a range too long for the points
+            raise HTTPException(422, str(exc)) from None
+        answer = TrendOut.model_validate(
+            {
+                "tag": tag,
+                "from": trend.start,
+                "to": trend.end,
+                "source": trend.source,
+                "points": points,
+                "staleness_s": trend.staleness,
+                "buckets": trend.buckets,
+            }
         )
-    except ValueError as exc:  # a retired text tag, a range too long for the points
-        raise HTTPException(422, str(exc)) from None
-    return {
-        "tag": tag,
-        "from": trend.start,
-        "to": trend.end,
-        "source": trend.source,
-        "points": points,
-        "staleness_s": trend.staleness,
-        "buckets": trend.buckets,
-    }
+        return _TREND.dump_json(answer, by_alias=True)
+
+    def shared_read() -> bytes:
+        tag_id = tag_id_of(context, tag)  # a retired tag's id comes from the database
+        # Screens showing the same trend ask at the same moment: one query answers them all.
+        key = ("trend", tag_id, tag, span.start, span.end, points, staleness)
+        reads = cast(SharedReads, request.app.state.shared_reads)
+        return reads.run(key, lambda: read(tag_id))
+
+    return Response(await run_query(shared_read), media_type="application/json")
 
 
 @router.get("/summary", response_model=SummaryOut, summary="Min, max, averages and counts")
