@@ -8,6 +8,9 @@ simulator and the gateway run in an event loop of their own in a thread, so that
 can use Playwright's plain (sync) API; `station.call(fn)` runs a function in that loop (the
 simulator is not thread-safe).
 
+The station has a `notifications:` section: e-mail to a real SMTP server (aiosmtpd, as in
+tests/notify) and a webhook to a port where nothing listens, so that its deliveries fail.
+
 Every page a test opens is watched: a console error (a failed request the test expects
 aside), an uncaught exception, or a request to any host but the gateway fails the test.
 """
@@ -36,6 +39,7 @@ from pstg.simulator.scenarios import parse_scenario
 from pstg.simulator.seed import SeedOptions, seed_config_text
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import upgrade
+from tests.notify.servers import Mailbox, free_tcp_port, start_smtp
 from tests.poller.conftest import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -57,6 +61,8 @@ class Station:
     loop: asyncio.AbstractEventLoop
     simulator: Simulator
     gateway: Gateway
+    mailbox: Mailbox
+    """What the station's SMTP server received."""
 
     def call(self, function: Callable[[], T]) -> T:
         """Run `function` in the station's loop and return its result."""
@@ -79,12 +85,28 @@ class Station:
         return None if sample is None else sample.value
 
 
-def seeded_config(simulator_port: int, api_port: int, database: str) -> str:
+NOTIFICATIONS = """
+notifications:
+  email: {{host: 127.0.0.1, port: {smtp}, security: none, sender: "PSTG <pstg@localhost>"}}
+  webhooks:
+    - {{name: pager, url: "http://127.0.0.1:{dead}/page"}}
+  people:
+    - {{name: alice, email: alice@localhost}}
+    - {{name: dora, phone: "+1 555 0104", via: [pager]}}
+  groups:
+    - {{name: operators, members: [alice, dora]}}
+  retry: {{attempts: 1}}
+"""
+"""alice is reached by e-mail; dora only by the pager webhook, where nothing listens."""
+
+
+def seeded_config(simulator_port: int, api_port: int, database: str, smtp_port: int) -> str:
     text = seed_config_text(
         SeedOptions(port=simulator_port, database_url=database, api_port=api_port)
     )
     assert "poll_interval: 1s" in text
-    return text.replace("poll_interval: 1s", f"poll_interval: {POLL}")
+    text = text.replace("poll_interval: 1s", f"poll_interval: {POLL}")
+    return text + NOTIFICATIONS.format(smtp=smtp_port, dead=free_tcp_port())
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +118,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
     loop = asyncio.new_event_loop()
     ready: Future[Station] = Future()
     stop = asyncio.Event()
+    smtp, mailbox = start_smtp()
 
     async def main() -> None:
         try:
@@ -103,7 +126,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
             await simulator.start()
             api_port = free_port()
             path = folder / "station.yaml"
-            path.write_text(seeded_config(simulator.ports[0], api_port, database))
+            path.write_text(seeded_config(simulator.ports[0], api_port, database, smtp.port))
             engine = create_engine(database)
             upgrade(engine)
             for name, role in USERS.items():
@@ -114,7 +137,8 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
         except BaseException as exc:
             ready.set_exception(exc)
             raise
-        ready.set_result(Station(f"http://127.0.0.1:{api_port}", loop, simulator, gateway))
+        url = f"http://127.0.0.1:{api_port}"
+        ready.set_result(Station(url, loop, simulator, gateway, mailbox))
         await stop.wait()
         await gateway.stop()
         await simulator.stop()
@@ -127,6 +151,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=60)
+        smtp.stop()
         passwords._hasher = hasher
 
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.console.conftest import Console, Station
+from tests.console.conftest import PASSWORD, Console, Station
 
 WAIT = 30_000
 """Milliseconds a page may take to show what is awaited (generous: the machine is shared)."""
@@ -61,6 +61,45 @@ def test_the_session_cookie_is_http_only_and_logout_ends_it(console: Console, st
         headers={"Cookie": f"pstg_session={session['value']}"},
     )
     assert replayed.status == 401
+
+
+def test_the_consoles_login_passes_and_another_sites_login_form_is_refused(
+    console: Console, station: Station
+):
+    # The console's own login: a same-origin POST, as Chromium labels it.
+    context = console.browser.new_context()
+    console.contexts.append(context)
+    page = console.watch.page(context.new_page())
+    page.goto(station.url + "/login")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    with page.expect_response("**/api/v1/auth/session") as answer:
+        page.click("#login button[type=submit]")
+    assert answer.value.status == 200
+    # Chromium sends Origin (and Sec-Fetch-Site: same-origin, which Playwright does not see).
+    assert answer.value.request.all_headers().get("origin") in (station.url, "null")
+    page.wait_for_url(station.url + "/")
+
+    # Another site's page (localhost is another site than 127.0.0.1) posting a login form.
+    # Its own context: its requests to that site are the point here, not a console's fault.
+    elsewhere = console.browser.new_context()
+    console.contexts.append(elsewhere)
+    attacker = elsewhere.new_page()
+    form = (
+        f'<form method="post" action="{station.url}/api/v1/auth/session">'
+        '<input name="username" value="alice"><input name="password" value="' + PASSWORD + '">'
+        '<button type="submit">win a prize</button></form>'
+    )
+    attacker.route(
+        "http://localhost:9/prize",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=form),
+    )
+    attacker.goto("http://localhost:9/prize")
+    with attacker.expect_response("**/api/v1/auth/session") as refused:
+        attacker.click("button")
+    assert refused.value.status == 403
+    assert "Sec-Fetch-Site: cross-site" in refused.value.json()["detail"]
+    assert not [c for c in elsewhere.cookies(station.url) if c["name"] == "pstg_session"]
 
 
 def test_a_storm_raises_the_high_level_alarm_which_is_acknowledged_and_audited(
@@ -278,7 +317,16 @@ def test_every_page_renders_for_an_admin_at_tablet_and_control_room_sizes(
 ):
     for width, height in ((1024, 768), (1920, 1080)):
         page = console.open("ada", "/", width=width, height=height)
-        for path in ("/", "/alarms", "/trends", "/events", "/devices", "/audit", "/users"):
+        # A failed delivery in the journal: its error is the longest text of that page.
+        csrf = str(page.get_attribute("meta[name=csrf-token]", "content"))
+        sent = page.request.post(
+            station.url + "/api/v1/notifications/test",
+            data={"to": "operators", "comment": "layout"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert sent.status == 200, sent.text()
+        pages = ("/", "/alarms", "/notifications", "/trends", "/events", "/devices", "/audit")
+        for path in (*pages, "/users"):
             page.goto(station.url + path)
             page.wait_for_selector("#link-state[data-state=up]")
             overflow = page.evaluate(

@@ -68,6 +68,22 @@ def csrf_refused(context: ApiContext, principal: Principal, source: str, target:
     context.auth.refusals.record("csrf", entry)
 
 
+def cross_site_login_refused(
+    context: ApiContext, username: str, source: str, target: str, why: str
+) -> None:
+    """A session login posted by another site's page (login CSRF, pstg.api.same_site): the
+    actor is the name it tried, which is the attacker's account."""
+    name = username if 0 < len(username) <= 64 else "(unknown)"
+    entry = AuditEntry(
+        Actor(name, None, "password", source),
+        "csrf.refused",
+        target,
+        result="denied",
+        detail=f"cross-site login: {why}",
+    )
+    context.auth.refusals.record("csrf", entry)
+
+
 def role_refused(
     context: ApiContext, principal: Principal, needed: Role, source: str, target: str
 ) -> None:

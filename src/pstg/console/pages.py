@@ -42,6 +42,7 @@ class Page:
 PAGES = (
     Page("/", "overview", "Overview", Role.VIEWER),
     Page("/alarms", "alarms", "Alarms", Role.VIEWER),
+    Page("/notifications", "notifications", "Notifications", Role.OPERATOR),
     Page("/trends", "trends", "Trends", Role.VIEWER),
     Page("/events", "events", "Events", Role.VIEWER),
     Page("/devices", "devices", "Devices", Role.VIEWER),
@@ -129,6 +130,8 @@ def install_console(app: FastAPI) -> None:
             if principal.role < page.role:
                 values["data"]["page"] = "denied"
                 return render("denied.html", 403, **values, needed=page.role.label)
+            if page.name == "notifications":
+                data["notifications"] = notifications_of(context)
             values["picture"] = picture
             values["can"] = {role.label: principal.role >= role for role in Role}
             values["allowed"] = {
@@ -152,6 +155,20 @@ def install_console(app: FastAPI) -> None:
     app.mount(UPLOT_URL, ConsoleFiles(directory=uplot_folder()), name="console-uplot")
     static = Path(str(files("pstg.console") / "static"))
     app.mount(STATIC_URL, ConsoleFiles(directory=static), name="console-static")
+
+
+def notifications_of(context: ApiContext) -> dict[str, Any]:
+    """What the notifications page needs to know of the config: whether there is a
+    `notifications:` section, its channels, and the names a test may go to."""
+    section = context.config.notifications
+    if section is None:
+        return {"configured": False, "channels": [], "names": [], "sends": False}
+    return {
+        "configured": True,
+        "channels": section.channel_names(),
+        "names": [{"kind": kind, "name": name} for kind, name in section.names()],
+        "sends": bool(context.notifications),  # False in a process that sends none
+    }
 
 
 def _safe_next(target: str | None) -> str:

@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from pstg.api.context import ApiContext
 from pstg.api.deps import get_context
 from pstg.api.login_gate import login_gate
+from pstg.api.refusals import cross_site_login_refused, request_line
+from pstg.api.same_site import cross_site_reason
 from pstg.api.security import (
     SESSION_COOKIE,
     ViewerPrincipal,
@@ -102,6 +104,7 @@ async def _password_login(
     response_model=SessionOut,
     responses={
         401: {"description": "Wrong user name or password, no such user, or a disabled user."},
+        403: {"description": "The request says it comes from another site (login CSRF)."},
         429: {"description": "Too many failed logins for this name from this address."},
         503: {"description": "Too many logins at once; see Retry-After."},
     },
@@ -113,9 +116,17 @@ async def start_session(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> SessionOut:
     """Log in a browser (the web console): the session in an HttpOnly, SameSite=Strict
-    cookie, and the CSRF token its changes must carry in X-CSRF-Token."""
-    principal = await _password_login(request, form, context)
+    cookie, and the CSRF token its changes must carry in X-CSRF-Token. A login that says it
+    comes from another site's page is refused before the password is looked at (403)."""
     source = client_address(request)
+    cross_site = cross_site_reason(request.headers, request.url.scheme)
+    if cross_site is not None:
+        await run_in_threadpool(
+            cross_site_login_refused, context, form.username, source, request_line(request),
+            cross_site,
+        )  # fmt: skip
+        raise HTTPException(403, f"a login from another site's page is refused ({cross_site})")
+    principal = await _password_login(request, form, context)
     token, info = await run_in_threadpool(context.auth.start_session, principal, source)
     response.set_cookie(
         SESSION_COOKIE,

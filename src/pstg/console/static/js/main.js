@@ -29,7 +29,7 @@ startBanner();
 startLive(data.live);
 
 const modules = {
-  overview: "./overview.js", alarms: "./alarms.js", trends: "./trends.js", events: "./events.js",
+  overview: "./overview.js", alarms: "./alarms.js", notifications: "./notifications.js", trends: "./trends.js", events: "./events.js",
   devices: "./devices.js", audit: "./audit.js", users: "./users.js",
 };
 if (modules[data.page]) {
