@@ -22,6 +22,7 @@ import pytest
 
 from pstg.api.app import create_app
 from pstg.api.stream.hub import StreamHub
+from pstg.audit import cli_actor
 from pstg.auth.roles import Role
 from pstg.auth.users import add_user
 from pstg.batch import Batch
@@ -178,6 +179,10 @@ async def test_alarm_changes_are_pushed(api: Api) -> None:
         service.process([Sample("pump1.running", datetime.now(UTC), 0.0)])
         alarms = await events.until("alarms")
         assert [(a["state"], a["active"]) for a in alarms] == [("returned_unacknowledged", False)]
+
+        # An operator's action reaches the stream too (here a bulk acknowledgement).
+        await asyncio.to_thread(service.acknowledge_many, None, cli_actor(), "seen")
+        assert await events.until("alarms") == []
 
 
 async def test_device_state_changes_are_pushed(api: Api) -> None:

@@ -175,6 +175,8 @@ class Watch:
     problems: list[str] = field(default_factory=list)
     expected_statuses: set[int] = field(default_factory=set)
     """Failed requests a test causes on purpose (a refusal), which Chromium logs as errors."""
+    paths: list[str] = field(default_factory=list)
+    """The path of every request the pages made, in order."""
 
     def page(self, page: Any) -> Any:
         page.on("console", self._console)
@@ -196,6 +198,7 @@ class Watch:
         if url.startswith(("data:", "blob:")):
             return
         parts = urlsplit(url)
+        self.paths.append(parts.path)
         if f"{parts.scheme}://{parts.netloc}" != self.origin:
             self.problems.append(f"request to another host: {request.method} {url}")
 

@@ -42,6 +42,9 @@ def test_an_operator_logs_in_and_sees_the_level_change(console: Console):
     assert page.locator("article.pump").count() == 3
     assert page.locator("[data-mark-tag='setpoint.lead_start']").count() == 1
     assert page.locator(".mark-limit").count() == 3  # high-high, high, low
+    # Pushed by the server, not polled.
+    assert "/api/v1/stream" in console.watch.paths
+    assert "/api/v1/tags" not in console.watch.paths
 
 
 def test_the_session_cookie_is_http_only_and_logout_ends_it(console: Console, station: Station):

@@ -154,8 +154,7 @@ class AlarmService:
         """The end of a notification's delivery (see `AlarmEngine.notification_result`);
         queued for the flusher like a poll batch's transitions. Call it in the event loop."""
         transitions = self.engine.notification_result(key, delivered, error, ts)
-        if transitions:
-            self._pending.extend(transitions)
+        self._queue(transitions)
         return transitions
 
     async def flush(self) -> None:
@@ -175,6 +174,9 @@ class AlarmService:
         self._stored(records)
 
     def _stored(self, records: _Records) -> None:
+        # Every path that changes alarms ends here or in `_queue`: the live stream's readers
+        # see the change whichever way it came (an operator's action, a bulk one, a poll).
+        self.changes += 1
         if self.on_stored is None:
             return
         self.on_stored(
@@ -278,7 +280,6 @@ class AlarmService:
             self.engine.restore(before, now)
             self.changes += 1  # undone: a reader may have seen the state in between
             raise ActionFailed(f"{action} of {alarm_id} could not be recorded: {exc}") from exc
-        self.changes += 1
         self._stored(records)
         return transition
 
@@ -322,6 +323,7 @@ class AlarmService:
                 self._write(connection, records)
         except Exception as exc:
             self.engine.restore(before, now)
+            self.changes += 1  # undone: a reader may have seen the state in between
             raise ActionFailed(
                 f"acknowledging {len(done)} alarm(s) could not be recorded: {exc}"
             ) from exc
