@@ -6,7 +6,7 @@ registers, unknown drivers) live in `checks.py`, and the loader with line number
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -152,7 +152,29 @@ COMPARISONS = ("equals", "not_equals", "above", "below")
 """The comparison keys of an interlock condition; each condition has exactly one."""
 
 
-class InterlockConfig(_Strict):
+class _OneComparison(_Strict):
+    """A tag compared with one operand: exactly one of `COMPARISONS` is given (subclasses
+    declare them with the operand types they take)."""
+
+    _what: ClassVar[str] = "a condition"
+
+    @property
+    def comparison(self) -> str:
+        """The one comparison key given: equals, not_equals, above or below."""
+        return next(key for key in COMPARISONS if getattr(self, key) is not None)
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Self:
+        given = [key for key in COMPARISONS if getattr(self, key) is not None]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"{self._what} needs exactly one of equals, not_equals, above, below (got {got})"
+            )
+        return self
+
+
+class InterlockConfig(_OneComparison):
     """A condition on a live value that must hold for a command to be selected and operated.
 
     A tag whose live value is bad or stale fails the condition (never assumed to hold).
@@ -169,26 +191,13 @@ class InterlockConfig(_Strict):
     message: str = Field(min_length=1)
     """What the user sees when the condition does not hold, e.g. "pump 1 is not in Auto"."""
 
-    @property
-    def comparison(self) -> str:
-        """The one comparison key given: equals, not_equals, above or below."""
-        return next(key for key in COMPARISONS if getattr(self, key) is not None)
+    _what: ClassVar[str] = "an interlock"
 
     @property
     def operand(self) -> float | str:
         """The value the live value is compared with."""
         value: float | str = getattr(self, self.comparison)
         return value
-
-    @model_validator(mode="after")
-    def _one_comparison(self) -> Self:
-        given = [key for key in COMPARISONS if getattr(self, key) is not None]
-        if len(given) != 1:
-            got = ", ".join(given) if given else "none"
-            raise ValueError(
-                f"an interlock needs exactly one of equals, not_equals, above, below (got {got})"
-            )
-        return self
 
 
 class ReadbackConfig(_Strict):
@@ -510,7 +519,7 @@ Limit = float | LimitTag
 """A limit: a number, or the tag whose value is the limit."""
 
 
-class ConditionTerm(_Strict):
+class ConditionTerm(_OneComparison):
     """One comparison of a tag's value: `{tag: pump1.running, equals: 1}`.
 
     The grammar of a command interlock (`InterlockConfig`), on numbers only: `true`/`false`
@@ -524,24 +533,9 @@ class ConditionTerm(_Strict):
     below: float | None = None
 
     @property
-    def comparison(self) -> str:
-        """The one comparison key given: equals, not_equals, above or below."""
-        return next(key for key in COMPARISONS if getattr(self, key) is not None)
-
-    @property
     def operand(self) -> float:
         value: float = getattr(self, self.comparison)
         return value
-
-    @model_validator(mode="after")
-    def _one_comparison(self) -> Self:
-        given = [key for key in COMPARISONS if getattr(self, key) is not None]
-        if len(given) != 1:
-            got = ", ".join(given) if given else "none"
-            raise ValueError(
-                f"a condition needs exactly one of equals, not_equals, above, below (got {got})"
-            )
-        return self
 
 
 class ConditionGroup(_Strict):
