@@ -120,11 +120,21 @@ async def load_page(client: httpx.AsyncClient, page: str) -> float:
     return time.perf_counter() - began
 
 
+async def session_cookies(base: str) -> httpx.Cookies:
+    """A browser session of the benchmark's user (the console's login), to load pages as a
+    logged-in user would; empty when the gateway has no console sessions."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        answer = await client.post("/api/v1/auth/session",
+                                   data={"username": USER, "password": PASSWORD})  # fmt: skip
+        return client.cookies if answer.status_code == 200 else httpx.Cookies()
+
+
 async def page_loads(base: str, page: str, every: float, stop: asyncio.Event,
                      times: list[float]) -> None:  # fmt: skip
+    cookies = await session_cookies(base)
     while not stop.is_set():
-        # A new client each time: a first load, nothing cached, a new connection.
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        # A new client each time: a first load, nothing cached, a new connection; logged in.
+        async with httpx.AsyncClient(base_url=base, timeout=30, cookies=cookies) as client:
             times.append(await load_page(client, page) * 1000)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
