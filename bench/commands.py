@@ -19,16 +19,9 @@ confirmed by its running feedback. Prints per backend the median and p99 of
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,65 +29,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from databases import backends
-from gateway_process import _die_with_parent, pstg_command
 from pstg.simulator.process import SetPoints
-from pstg.simulator.seed import SeedOptions, seed_config_text
+from seeded_station import percentile, seeded_station, wait_for_value
 
 USER, PASSWORD = "erin", "bench-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def process(args: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`pstg ARGS` in a session of its own, stopped with SIGTERM (then SIGKILL) at the end."""
-    with log.open("ab") as out:
-        running = subprocess.Popen(
-            [*pstg_command(), *args], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )  # fmt: skip
-        try:
-            yield running
-        finally:
-            running.send_signal(signal.SIGTERM)
-            try:
-                running.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(running.pid, signal.SIGKILL)
-                running.wait()
-
-
-def pstg(args: list[str], cwd: Path, **env: str) -> None:
-    done = subprocess.run([*pstg_command(), *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **env}, check=False)  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"pstg {' '.join(args)} failed: {done.stderr or done.stdout}")
-
-
-def wait_until_serving(url: str, limit: float = 120.0) -> None:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code in (200, 503):
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"the gateway at {url} did not answer within {limit:g} s")
-
-
-def wait_for_value(client: httpx.Client, tag: str, limit: float = 30.0) -> Any:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        answer = client.get("/api/v1/tags", params={"q": tag})
-        for row in answer.json():
-            if row["name"] == tag and (row["latest"] or {}).get("value") is not None:
-                return row["latest"]["value"]
-        time.sleep(0.2)
-    raise SystemExit(f"{tag} has no live value after {limit:g} s")
 
 
 def command(client: httpx.Client, tag: str, value: Any) -> tuple[float, float, dict[str, Any]]:
@@ -108,11 +46,6 @@ def command(client: httpx.Client, tag: str, value: Any) -> tuple[float, float, d
     operated = client.post(f"/api/v1/commands/{selected.json()['id']}/operate")
     done = time.perf_counter()
     return chosen - began, done - chosen, operated.json()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def report(name: str, outcomes: list[dict[str, Any]], selects: list[float],
@@ -135,44 +68,25 @@ def report(name: str, outcomes: list[dict[str, Any]], selects: list[float],
 
 
 def run(backend: str, database: str, commands: int, runs: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        here = Path(folder)
-        sim_port, api_port = free_port(), free_port()
-        config = here / "station.yaml"
-        text = seed_config_text(SeedOptions(port=sim_port, database_url=database,
-                                            api_port=api_port))  # fmt: skip
-        config.write_text(text)
-        config.chmod(0o600)
-        pstg(["migrate", "-c", str(config)], here)
-        pstg(["users", "add", USER, "--role", "engineer", "-c", str(config)], here,
-             PSTG_PASSWORD=PASSWORD)  # fmt: skip
-        url = f"http://127.0.0.1:{api_port}"
-        with (
-            process(["simulate", "--port", str(sim_port)], here / "simulate.log", here),
-            process(["run", "-c", str(config)], here / "run.log", here),
-        ):
-            wait_until_serving(url)
-            login = httpx.post(f"{url}/api/v1/auth/token",
-                               data={"username": USER, "password": PASSWORD})  # fmt: skip
-            token = login.json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-                wait_for_value(client, "setpoint.lead_start")
-                plc = SetPoints()
-                levels = (round(plc.lead_start, 2), round(plc.lead_start - 0.1, 2))
-                print(f"{backend}: {commands} x setpoint.lead_start {levels[0]:g} <-> "
-                      f"{levels[1]:g} m (read back at once)")  # fmt: skip
-                selects, operates, outcomes = [], [], []
-                for number in range(commands):
-                    chose, operated, outcome = command(
-                        client, "setpoint.lead_start", levels[(number + 1) % 2]
-                    )
-                    selects.append(chose)
-                    operates.append(operated)
-                    outcomes.append(outcome)
-                report("set point", outcomes, selects, operates)
-                if runs:
-                    run_pump(client, runs)
+    with seeded_station(database, USER, PASSWORD, "engineer") as station:
+        headers = {"Authorization": f"Bearer {station.token}"}
+        with httpx.Client(base_url=station.url, headers=headers, timeout=60) as client:
+            wait_for_value(client, "setpoint.lead_start")
+            plc = SetPoints()
+            levels = (round(plc.lead_start, 2), round(plc.lead_start - 0.1, 2))
+            print(f"{backend}: {commands} x setpoint.lead_start {levels[0]:g} <-> "
+                  f"{levels[1]:g} m (read back at once)")  # fmt: skip
+            selects, operates, outcomes = [], [], []
+            for number in range(commands):
+                chose, operated, outcome = command(
+                    client, "setpoint.lead_start", levels[(number + 1) % 2]
+                )
+                selects.append(chose)
+                operates.append(operated)
+                outcomes.append(outcome)
+            report("set point", outcomes, selects, operates)
+            if runs:
+                run_pump(client, runs)
 
 
 def run_pump(client: httpx.Client, runs: int) -> None:

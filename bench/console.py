@@ -30,7 +30,6 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -39,18 +38,12 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from commands import free_port, process, pstg, wait_for_value, wait_until_serving
 from databases import backends
-from pstg.simulator.seed import SeedOptions, seed_config_text
+from seeded_station import percentile, seeded_station, wait_for_value
 
 USER, PASSWORD = "watcher", "console-load-1"
 ASSET = re.compile(r"""(?:src|href)\s*=\s*["'](/[^"'#?]*)""")
 """Same-server scripts, styles, images and icons named by a page."""
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def figures(values: list[float]) -> str:
@@ -190,32 +183,14 @@ async def measure(base: str, token: str, gateway: psutil.Process, args: argparse
 
 
 def run(backend: str, database: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        here = Path(folder)
-        sim_port, api_port = free_port(), free_port()
-        config = here / "station.yaml"
-        text = seed_config_text(SeedOptions(port=sim_port, database_url=database,
-                                            api_port=api_port))  # fmt: skip
-        text = text.replace("api: {host: 127.0.0.1,", f"api: {{max_streams: {args.streams + 10},"
-                            " host: 127.0.0.1,")  # fmt: skip
-        config.write_text(text)
-        config.chmod(0o600)
-        pstg(["migrate", "-c", str(config)], here)
-        pstg(["users", "add", USER, "--role", "viewer", "-c", str(config)], here,
-             PSTG_PASSWORD=PASSWORD)  # fmt: skip
-        url = f"http://127.0.0.1:{api_port}"
-        with (
-            process(["simulate", "--port", str(sim_port)], here / "simulate.log", here),
-            process(["run", "-c", str(config)], here / "run.log", here) as gateway,
-        ):
-            wait_until_serving(url)
-            login = httpx.post(f"{url}/api/v1/auth/token",
-                               data={"username": USER, "password": PASSWORD})  # fmt: skip
-            token = login.json()["access_token"]
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
-                wait_for_value(c, "wet_well.level")
-            print(f"{backend}: {args.streams} streams, {args.seconds:g} s per window")
-            asyncio.run(measure(url, token, psutil.Process(gateway.pid), args))
+    # Room for the benchmark's streams beyond the default api.max_streams.
+    api = f"max_streams: {args.streams + 10}, "
+    with seeded_station(database, USER, PASSWORD, "viewer", api) as station:
+        headers = {"Authorization": f"Bearer {station.token}"}
+        with httpx.Client(base_url=station.url, headers=headers) as client:
+            wait_for_value(client, "wet_well.level")
+        print(f"{backend}: {args.streams} streams, {args.seconds:g} s per window")
+        asyncio.run(measure(station.url, station.token, psutil.Process(station.gateway.pid), args))
 
 
 def main() -> None:
