@@ -109,9 +109,6 @@ class CommandService:
             for tag in device.tags
             if tag.command is not None
         }
-        self._stale = {
-            tag.name: stale_after(device) for device in config.devices for tag in device.tags
-        }
         self._reserved: dict[str, Command] = {}
         """The pending (selected or operating) command of each tag."""
         self._pending: dict[int, Command] = {}
@@ -158,10 +155,6 @@ class CommandService:
 
     # --- reading -------------------------------------------------------------------------
 
-    def commandable(self) -> dict[str, CommandConfig]:
-        """The command block of each tag that takes commands."""
-        return {name: tag.command for name, (tag, _) in self._tags.items() if tag.command}
-
     def command_tags(self) -> list[tuple[TagConfig, DeviceConfig]]:
         """The tags that take commands, with their devices, in config order."""
         return list(self._tags.values())
@@ -176,7 +169,7 @@ class CommandService:
         return [
             (interlock, interlock_problem(
                 interlock, value, self.live.get(interlock.tag),
-                lambda name: self._stale[name], now,
+                self._stale_after, now,
             ))
             for interlock in _command_of(tag).interlocks
         ]  # fmt: skip
@@ -467,6 +460,11 @@ class CommandService:
             raise Forbidden(f"tag {tag_name}: device {device.id} is disabled in the config")
         return found
 
+    def _stale_after(self, name: str) -> float:
+        """Seconds after which a reading of tag `name` no longer counts (its device's rule)."""
+        tags = self.live.tags
+        return stale_after(tags.devices[tags.device_id(tags.index(name))].device)
+
     def _check_role(self, tag: TagConfig, role: Role) -> None:
         needed = Role.parse(_command_of(tag).role)
         if role < needed:
@@ -479,9 +477,7 @@ class CommandService:
     ) -> None:
         """The rules on the state of the plant at `now`: interlocks, min_interval, starts."""
         config = _command_of(tag)
-        check_interlocks(
-            config.interlocks, value, self.live.get, lambda name: self._stale[name], now
-        )
+        check_interlocks(config.interlocks, value, self.live.get, self._stale_after, now)
         last = self._last_operate.get(tag.name)
         if last is not None and config.min_interval > 0:
             since = (now - last).total_seconds()
