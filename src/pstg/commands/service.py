@@ -357,6 +357,7 @@ class CommandService:
         loop = asyncio.get_running_loop()
         last: float | str | None = None
         while True:
+            seen = self.live.seq
             sample = self.live.get(name)
             if sample is not None and sample.ts >= after and sample.quality is Quality.GOOD:
                 last = sample.value
@@ -365,9 +366,8 @@ class CommandService:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False, last
-            waiting = self.live.next_reading(name)
-            try:
-                await asyncio.wait_for(waiting, remaining)
+            try:  # the next batch the live view takes (one lookup of one tag per batch)
+                await asyncio.wait_for(self.live.changed_after(seen), remaining)
             except TimeoutError:
                 return False, last
 

@@ -4,8 +4,8 @@ The API answers "what is the level now" from here, not from a database scan. It 
 reading (before report by exception, so it is always the freshest) and warmed at start from
 the last stored samples. State is a few NumPy columns indexed by tag number; a batch updates
 them with one vectorized assignment. `seq` counts updates, so a stream to browsers can ask
-what changed since the last push; `next_reading` lets a command wait for the next reading of
-its read-back tag instead of polling the view.
+what changed since the last push, and `changed_after` lets the stream (and a command waiting
+for its read-back) wait for the next batch instead of polling the view.
 """
 
 from __future__ import annotations
@@ -61,8 +61,6 @@ class LiveCache:
         self._reason = np.zeros(count, dtype=np.uint8)
         self._seq = np.zeros(count, dtype=np.int64)
         self._texts: dict[int, TextSample] = {}
-        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
-        """Futures of `next_reading`, by tag number: resolved by the batch that updates it."""
         self.seq = 0
         """Number of batches taken so far; `changed_since` compares with it."""
         self._changed = asyncio.Event()
@@ -92,34 +90,16 @@ class LiveCache:
             if held is None or text.ts >= held.ts:
                 self._texts[text.tag] = text
                 self._seq[text.tag] = self.seq
-        if self._waiting:  # a command waiting for a read-back: a few tags at most
-            self._wake()
         self._changed.set()
 
     def submit_events(self, events: Sequence[Event]) -> None:
         pass
-
-    def next_reading(self, name: str) -> asyncio.Future[None]:
-        """A future resolved when a batch updates tag `name` (in the event loop that feeds
-        the view); cancel it to stop waiting. KeyError for an unknown tag."""
-        index = self.tags.index_of[name]
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # Drop waiters that gave up (timed out while the device was silent) as new ones come.
-        waiting = [held for held in self._waiting.get(index, ()) if not held.done()]
-        self._waiting[index] = [*waiting, future]
-        return future
 
     async def changed_after(self, seq: int) -> None:
         """Return once the view has taken a batch after `seq` (at once if it has)."""
         while self.seq == seq:
             self._changed.clear()
             await self._changed.wait()
-
-    def _wake(self) -> None:
-        for index in [i for i in self._waiting if self._seq[i] == self.seq]:
-            for future in self._waiting.pop(index):
-                if not future.done():
-                    future.set_result(None)
 
     async def flush(self) -> None:
         pass
