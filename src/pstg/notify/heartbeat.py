@@ -33,6 +33,9 @@ from pstg.times import format_instant
 
 log = logging.getLogger("pstg.heartbeat")
 
+STOP_SECONDS = 5.0
+"""How long `Heartbeat.stop` tries before it gives up on a loop (and says so)."""
+
 
 class Heartbeat:
     """See the module docstring. `readings` gives the count of readings polled so far."""
@@ -47,6 +50,7 @@ class Heartbeat:
         self._mqtt_task: asyncio.Task[None] | None = None
         self._mqtt_client: aiomqtt.Client | None = None
         self._failing: set[str] = set()
+        self._stopping = False
         self.beats = 0
         """Beats sent (HTTP answered 2xx, or MQTT published) so far."""
 
@@ -59,12 +63,20 @@ class Heartbeat:
             )
 
     async def stop(self) -> None:
-        for task in (self._task, self._mqtt_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """End the beats within about STOP_SECONDS. The loops also check a stop flag: a
+        cancellation can be swallowed by `asyncio.wait_for` inside aiomqtt's publish on
+        Python 3.11 (the same race as pymodbus's, docs/poller.md), so one cancel may not do."""
+        self._stopping = True
+        tasks = [task for task in (self._task, self._mqtt_task) if task is not None]
         self._task = self._mqtt_task = None
+        deadline = asyncio.get_running_loop().time() + STOP_SECONDS
+        while tasks and asyncio.get_running_loop().time() < deadline:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=0.5)
+            tasks = [task for task in tasks if not task.done()]
+        if tasks:
+            log.warning("the heartbeat did not stop within %g s", STOP_SECONDS)
 
     def payload(self, status: str) -> dict[str, Any]:
         return {
@@ -78,7 +90,7 @@ class Heartbeat:
 
     async def _http_loop(self, url: str) -> None:
         async with httpx.AsyncClient(timeout=self.config.timeout) as client:
-            while True:
+            while not self._stopping:
                 await self.beat_http(client, url)
                 await asyncio.sleep(self.config.interval)
 
@@ -98,7 +110,7 @@ class Heartbeat:
         password = resolve_secret(config.password)
         dead = json.dumps({"station": self.station_id, "status": "dead"})
         will = aiomqtt.Will(config.topic, dead, qos=1, retain=True)
-        while True:
+        while not self._stopping:
             try:
                 async with aiomqtt.Client(
                     config.host, config.port, username=config.username,
@@ -107,15 +119,20 @@ class Heartbeat:
                     identifier=f"pstg-{self.station_id}-heartbeat",
                 ) as client:  # fmt: skip
                     try:
-                        while True:
+                        while not self._stopping:
                             await self._publish(client, config.topic, "alive")
                             await asyncio.sleep(self.config.interval)
                     except asyncio.CancelledError:
-                        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-                            await asyncio.wait_for(
-                                self._publish(client, config.topic, "stopped"), 2.0
-                            )
+                        self._stopping = True
                         raise
+                    finally:
+                        if self._stopping:  # a clean stop says so (a lost link does not)
+                            with contextlib.suppress(
+                                aiomqtt.MqttError, TimeoutError, asyncio.CancelledError
+                            ):
+                                await asyncio.wait_for(
+                                    self._publish(client, config.topic, "stopped"), 2.0
+                                )
             except aiomqtt.MqttError as exc:
                 self._failed("mqtt", f"heartbeat to mqtt://{config.host}:{config.port}: {exc}")
                 await asyncio.sleep(self.config.interval)
