@@ -78,10 +78,12 @@ def test_an_operator_reads_the_journal_with_failures_marked_and_filters_it(
 def test_the_alarm_page_links_to_an_alarms_notifications(console: Console, station: Station):
     page = console.open("alice", "/alarms")
     page.click("#tab-all")
-    link = page.locator("#alarm-table a.journal-link").first
-    link.wait_for(timeout=WAIT)
-    alarm = unquote(str(link.get_attribute("href")).split("alarm=", 1)[1])
-    link.click()
+    first = page.locator("#alarm-table a.journal-link").first
+    first.wait_for(timeout=WAIT)
+    href = str(first.get_attribute("href"))
+    alarm = unquote(href.split("alarm=", 1)[1])
+    # That very link: the live stream may redraw and reorder the table in between.
+    page.locator(f"#alarm-table a.journal-link[href='{href}']").first.click()
     page.wait_for_url("**/notifications?alarm=*")
     page.wait_for_selector("#link-state[data-state=up]")
     assert page.input_value("#notify-alarm") == alarm

@@ -81,7 +81,9 @@ def test_open_buckets_equal_aggregates_of_the_stored_samples(engine: sa.Engine, 
     assert_rollups_match_samples(engine)
 
 
-NOW = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+# Ten past the last hour: the minutes the tests write stay in one hour whenever they run
+# (five minutes before now put them on both sides of an hour in the first minutes of it).
+NOW = datetime.now(UTC).replace(minute=10, second=0, microsecond=0) - timedelta(hours=1)
 
 
 def minute_of_samples(start: datetime, count: int, tag: int = 0) -> Batch:
