@@ -75,6 +75,13 @@ async def close_streams(app: FastAPI) -> None:
     await hub.close()
 
 
+def release_app(app: FastAPI) -> None:
+    """Close what the app opened for itself (the credential checks' own connections) once
+    the server has stopped."""
+    context: ApiContext = app.state.context
+    context.auth.loop_reads.close()
+
+
 def _version() -> str:
     try:
         return version("pstg")

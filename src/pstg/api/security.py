@@ -89,17 +89,22 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
                 401, "missing bearer token: send Authorization: Bearer <token>", CHALLENGE
             )
         source, target = client_address(request), request_line(request)
-        try:
-            # A database read (and now and then a write): not on the loop.
-            if session:
-                principal = await run_in_threadpool(
-                    authenticate_session, context, session, source, target
-                )
-            else:
-                assert token is not None
-                principal = await run_in_threadpool(authenticate, context, token, source, target)
-        except AuthError as exc:
-            raise auth_http_error(exc) from None
+        principal = await _on_the_loop(context, token, session)
+        if principal is None:
+            try:
+                # The same check in a worker thread, which records a refusal in the audit
+                # log (a write) and writes a token's or session's last use when due.
+                if session:
+                    principal = await run_in_threadpool(
+                        authenticate_session, context, session, source, target
+                    )
+                else:
+                    assert token is not None
+                    principal = await run_in_threadpool(
+                        authenticate, context, token, source, target
+                    )
+            except AuthError as exc:
+                raise auth_http_error(exc) from None
         if (
             session
             and request.method in UNSAFE_METHODS
@@ -119,6 +124,20 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
 
     check_role.__name__ = f"require_{role.label}"
     return check_role
+
+
+async def _on_the_loop(
+    context: ApiContext, token: str | None, session: str | None
+) -> Principal | None:
+    """The caller, when the check's read can be made on the event loop and admits them
+    (pstg.auth.loop_reads: no worker thread for most requests); None otherwise."""
+    try:
+        if session:
+            return await context.auth.authenticate_session_on_loop(session)
+        assert token is not None
+        return await context.auth.authenticate_on_loop(token)
+    except AuthError:
+        return None  # refused: the worker-thread path refuses it again and audits it
 
 
 ViewerPrincipal = Annotated[Principal, Depends(require(Role.VIEWER))]

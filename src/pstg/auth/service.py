@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.audit import Actor, AuditEntry, Result, record
 from pstg.audit.refusals import RefusalAudit
 from pstg.auth import sessions
+from pstg.auth.loop_reads import LoopReads, ReadUnavailable
 from pstg.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from pstg.auth.roles import Role
 from pstg.auth.secret import check_secret
@@ -40,6 +41,7 @@ from pstg.auth.sessions import SessionInfo
 from pstg.auth.tables import api_tokens, users
 from pstg.auth.throttle import LoginThrottle, lockout_window, throttle_key
 from pstg.auth.tokens import (
+    AccessClaims,
     InvalidToken,
     decode_access_token,
     encode_access_token,
@@ -57,6 +59,26 @@ logger = logging.getLogger(__name__)
 
 LAST_USED_EVERY = timedelta(seconds=60)
 """An API token's `last_used_at` is written at most this often: not one write per request."""
+USER_BY_ID = sa.select(users.c.name, users.c.role, users.c.enabled, users.c.token_key).where(
+    users.c.id == sa.bindparam("user_id")
+)
+"""What an access token's check reads (its user, now)."""
+API_TOKEN_BY_HASH = (
+    sa.select(
+        api_tokens.c.id,
+        api_tokens.c.expires_at,
+        api_tokens.c.revoked_at,
+        api_tokens.c.last_used_at,
+        api_tokens.c.role.label("token_role"),
+        users.c.id.label("user_id"),
+        users.c.name.label("username"),
+        users.c.role,
+        users.c.enabled,
+    )
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
+)
+"""What an API token's check reads (the token and its user, now)."""
 BAD_LOGIN = "invalid user name or password"
 THROTTLED = "too many failed logins for this user name from this address: try again in {} s"
 
@@ -123,6 +145,8 @@ class AuthService:
         self.throttle = LoginThrottle()
         self.refusals = RefusalAudit(engine)
         """Refused logins, tokens, roles and actions in the audit log, rate-limited."""
+        self.loop_reads = LoopReads(engine)
+        """Token and session checks on the event loop (`authenticate_on_loop`)."""
 
     def login(self, username: str, password: str, *, source: str = "unknown") -> Principal:
         """The user whose name and password these are; AuthError(401) for any refusal, or
@@ -268,7 +292,22 @@ class AuthService:
             info = sessions.check(self.engine, token, now=self.clock(), idle=self.session_idle)
         except sessions.SessionRefused as exc:
             raise AuthError(401, exc.message, username=exc.username) from None
-        return Principal(info.username, Role(info.role), info.user_id, "session", info.id)
+        return _session_principal(info)
+
+    async def authenticate_session_on_loop(self, token: str) -> Principal | None:
+        """What `authenticate_session` answers, read on the event loop (pstg.auth.loop_reads);
+        None when that read is not available now or the session's last use is due to be
+        written: then call `authenticate_session` in a worker thread."""
+        try:
+            row = await self.loop_reads.fetch(
+                sessions.SESSION_BY_HASH, token_hash=sessions.hash_for_check(token)
+            )
+            info, write_due = sessions.judge(row, now=self.clock(), idle=self.session_idle)
+        except ReadUnavailable:
+            return None
+        except sessions.SessionRefused as exc:
+            raise AuthError(401, exc.message, username=exc.username) from None
+        return None if write_due else _session_principal(info)
 
     def end_session(self, token: str, actor: Actor) -> SessionInfo | None:
         """Log the session of `token` out (it cannot be used again), audited as `logout` in
@@ -284,10 +323,39 @@ class AuthService:
         """The caller a bearer token (access or API token) stands for; AuthError(401) when it
         is unknown, expired, revoked, ended by a new password, or its user is gone or
         disabled."""
-        if not bearer:
-            raise AuthError(401, "missing bearer token")
-        if is_api_token(bearer):
-            return self._api_token(bearer)
+        if is_api_token(_present(bearer)):
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    API_TOKEN_BY_HASH, {"token_hash": hash_api_token(bearer)}
+                ).one_or_none()
+            principal, used_at = self._judge_api_token(row)
+            if used_at is not None:
+                self._touch(principal.token_id, used_at)
+            return principal
+        claims = self._claims(bearer)
+        with self.engine.connect() as connection:
+            row = connection.execute(USER_BY_ID, {"user_id": claims.user_id}).one_or_none()
+        return _judge_access(claims, row)
+
+    async def authenticate_on_loop(self, bearer: str) -> Principal | None:
+        """What `authenticate` answers, read on the event loop (pstg.auth.loop_reads); None
+        when that read is not available now or an API token's last use is due to be
+        written: then call `authenticate` in a worker thread."""
+        try:
+            if is_api_token(_present(bearer)):
+                row = await self.loop_reads.fetch(
+                    API_TOKEN_BY_HASH, token_hash=hash_api_token(bearer)
+                )
+                principal, used_at = self._judge_api_token(row)
+                return principal if used_at is None else None
+            claims = self._claims(bearer)
+            row = await self.loop_reads.fetch(USER_BY_ID, user_id=claims.user_id)
+        except ReadUnavailable:
+            return None
+        return _judge_access(claims, row)
+
+    def _claims(self, bearer: str) -> AccessClaims:
+        """The claims of a well-signed, unexpired access token naming a possible user id."""
         try:
             claims = decode_access_token(bearer, secret=self._secret)
         except InvalidToken:
@@ -297,42 +365,12 @@ class AuthService:
             raise AuthError(401, "access token expired: log in again", username=name)
         if not 1 <= claims.user_id <= MAX_ID:
             raise AuthError(401, "invalid access token", username=name)
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(users.c.name, users.c.role, users.c.enabled, users.c.token_key).where(
-                    users.c.id == claims.user_id
-                )
-            ).one_or_none()
-        if row is None or row.name != name or row.token_key is None:
-            raise AuthError(401, f"user {name!r} no longer exists", username=name)
-        if not hmac.compare_digest(row.token_key.encode(), claims.token_key.encode()):
-            # A new password since (or a user made anew under an old id and name).
-            raise AuthError(
-                401, "access token no longer valid (the password changed): log in again",
-                username=name,
-            )  # fmt: skip
-        if not row.enabled:
-            raise AuthError(401, f"user {row.name!r} is disabled", username=name)
-        return Principal(row.name, Role(row.role), claims.user_id, "access_token")
+        return claims
 
-    def _api_token(self, bearer: str) -> Principal:
+    def _judge_api_token(self, row: Any) -> tuple[Principal, datetime | None]:
+        """The principal of an API token's row (None: unknown token), and the time to write
+        as its last use when that is due (else None)."""
         now = self.clock()
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(
-                    api_tokens.c.id,
-                    api_tokens.c.expires_at,
-                    api_tokens.c.revoked_at,
-                    api_tokens.c.last_used_at,
-                    api_tokens.c.role.label("token_role"),
-                    users.c.id.label("user_id"),
-                    users.c.name.label("username"),
-                    users.c.role,
-                    users.c.enabled,
-                )
-                .join(users, users.c.id == api_tokens.c.user_id)
-                .where(api_tokens.c.token_hash == hash_api_token(bearer))
-            ).one_or_none()
         if row is None:
             raise AuthError(401, "unknown API token")
         name = row.username
@@ -342,15 +380,14 @@ class AuthService:
             raise AuthError(401, f"API token {row.id} has expired", username=name)
         if not row.enabled:
             raise AuthError(401, f"user {name!r} is disabled", username=name)
-        if row.last_used_at is None or now - from_micros(row.last_used_at) >= LAST_USED_EVERY:
-            self._touch(row.id, now)
+        due = row.last_used_at is None or now - from_micros(row.last_used_at) >= LAST_USED_EVERY
         # A token's own role caps its user's (who may have been demoted since).
         role = Role(row.role)
         if row.token_role is not None:
             role = min(role, Role(row.token_role))
-        return Principal(name, role, row.user_id, "api_token", row.id)
+        return Principal(name, role, row.user_id, "api_token", row.id), now if due else None
 
-    def _touch(self, token_id: int, now: datetime) -> None:
+    def _touch(self, token_id: int | None, now: datetime) -> None:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -361,3 +398,30 @@ class AuthService:
         except sa.exc.OperationalError as exc:
             # Only bookkeeping: a busy database must not refuse a valid token.
             logger.warning("could not record the use of API token %s: %s", token_id, exc)
+
+
+def _present(bearer: str) -> str:
+    if not bearer:
+        raise AuthError(401, "missing bearer token")
+    return bearer
+
+
+def _judge_access(claims: AccessClaims, row: Any) -> Principal:
+    """The principal of a valid access token, given its user's row as it is now (None: no
+    such user)."""
+    name = claims.username
+    if row is None or row.name != name or row.token_key is None:
+        raise AuthError(401, f"user {name!r} no longer exists", username=name)
+    if not hmac.compare_digest(row.token_key.encode(), claims.token_key.encode()):
+        # A new password since (or a user made anew under an old id and name).
+        raise AuthError(
+            401, "access token no longer valid (the password changed): log in again",
+            username=name,
+        )  # fmt: skip
+    if not row.enabled:
+        raise AuthError(401, f"user {row.name!r} is disabled", username=name)
+    return Principal(row.name, Role(row.role), claims.user_id, "access_token")
+
+
+def _session_principal(info: SessionInfo) -> Principal:
+    return Principal(info.username, Role(info.role), info.user_id, "session", info.id)

@@ -21,6 +21,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -107,30 +108,51 @@ def start(
     return token, SessionInfo(session_id, user_id, name, role, now, expires)
 
 
+SESSION_BY_HASH = (
+    sa.select(
+        sessions.c.id,
+        sessions.c.user_id,
+        sessions.c.token_key,
+        sessions.c.created_at,
+        sessions.c.last_seen_at,
+        sessions.c.expires_at,
+        sessions.c.ended_at,
+        users.c.name,
+        users.c.role,
+        users.c.enabled,
+        users.c.token_key.label("user_token_key"),
+    )
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.token_hash == sa.bindparam("token_hash"))
+)
+"""What a session's check reads (the session and its user, now)."""
+
+
 def check(engine: Engine, token: str, *, now: datetime, idle: timedelta) -> SessionInfo:
     """The live session of `token`, its last use brought up to date; SessionRefused when it
     is unknown, ended, expired (idle or absolute) or its user disabled or given a new
     password."""
+    token_hash = hash_for_check(token)
+    with engine.connect() as connection:
+        row = connection.execute(SESSION_BY_HASH, {"token_hash": token_hash}).one_or_none()
+    info, write_due = judge(row, now=now, idle=idle)
+    if write_due:
+        with engine.begin() as connection:
+            seen = sessions.update().where(sessions.c.id == info.id)
+            connection.execute(seen.values(last_seen_at=to_micros(now)))
+    return info
+
+
+def hash_for_check(token: str) -> str:
+    """The hash a cookie's session is stored under; SessionRefused for what cannot be one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise SessionRefused("invalid session")
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(
-                sessions.c.id,
-                sessions.c.user_id,
-                sessions.c.token_key,
-                sessions.c.created_at,
-                sessions.c.last_seen_at,
-                sessions.c.expires_at,
-                sessions.c.ended_at,
-                users.c.name,
-                users.c.role,
-                users.c.enabled,
-                users.c.token_key.label("user_token_key"),
-            )
-            .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == hash_session_token(token))
-        ).one_or_none()
+    return hash_session_token(token)
+
+
+def judge(row: Any, *, now: datetime, idle: timedelta) -> tuple[SessionInfo, bool]:
+    """The session of a `SESSION_BY_HASH` row (None: unknown), and whether its last use is
+    due to be written; SessionRefused when it may not be used."""
     if row is None:
         raise SessionRefused("unknown session: log in again")
     name = row.name
@@ -147,15 +169,11 @@ def check(engine: Engine, token: str, *, now: datetime, idle: timedelta) -> Sess
         raise SessionRefused("the password changed since this login: log in again", name)
     if not row.enabled:
         raise SessionRefused(f"user {name!r} is disabled", name)
-    if now - last_seen >= SEEN_EVERY:
-        with engine.begin() as connection:
-            connection.execute(
-                sessions.update().where(sessions.c.id == row.id).values(last_seen_at=to_micros(now))
-            )
-    return SessionInfo(
+    info = SessionInfo(
         row.id, row.user_id, name, row.role, from_micros(row.created_at),
         from_micros(row.expires_at),
     )  # fmt: skip
+    return info, now - last_seen >= SEEN_EVERY
 
 
 def end(connection: Connection, token: str, *, now: datetime) -> SessionInfo | None:

@@ -97,7 +97,9 @@ def install_console(app: FastAPI) -> None:
         if not cookie:
             return None
         try:
-            principal = await run_in_threadpool(context.auth.authenticate_session, cookie)
+            principal = await context.auth.authenticate_session_on_loop(cookie)
+            if principal is None:  # not readable on the loop now, or its last use is due
+                principal = await run_in_threadpool(context.auth.authenticate_session, cookie)
         except AuthError:
             return None
         return principal, cookie
