@@ -63,18 +63,19 @@ _FROM_DOC = f"Start of the range (inclusive): {INSTANT_SYNTAX}."
 _TO_DOC = f"End of the range (exclusive): {INSTANT_SYNTAX}."
 
 
-def time_range(
+async def time_range(
     from_: Annotated[str, Query(alias="from", description=_FROM_DOC)] = "now-1h",
     to: Annotated[str, Query(description=_TO_DOC)] = "now",
 ) -> TimeRange:
-    """`from` and `to` (default: the last hour), `from` before `to`."""
+    """`from` and `to` (default: the last hour), `from` before `to`. (`async` for FastAPI to
+    call it on the loop, not in a worker thread, as every light dependency here.)"""
     now = utc_now()
     start, end = parse_time_param("from", from_, now), parse_time_param("to", to, now)
     _ordered(start, end)
     return TimeRange(start, end)
 
 
-def open_time_range(
+async def open_time_range(
     from_: Annotated[
         str | None, Query(alias="from", description=_FROM_DOC + " Default: no bound.")
     ] = None,

@@ -22,7 +22,7 @@ MAX_TOKEN_DAYS = 3650
 DEFAULT_TOKEN_DAYS = 90
 
 
-def _acting_admin(request: Request, principal: AdminPrincipal) -> Actor:
+async def _acting_admin(request: Request, principal: AdminPrincipal) -> Actor:
     return actor_of(principal, request)
 
 
