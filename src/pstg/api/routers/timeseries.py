@@ -21,7 +21,6 @@ from pstg.api.params import (
     tag_id_of,
     time_range,
 )
-from pstg.api.query_threads import run_query
 from pstg.api.routers import API_PREFIX
 from pstg.api.schemas import ErrorOut, SeriesOut, SummaryOut, TrendOut
 from pstg.api.security import require
@@ -135,14 +134,13 @@ async def get_trend(
         )
         return _TREND.dump_json(answer, by_alias=True)
 
-    def shared_read() -> bytes:
-        tag_id = tag_id_of(context, tag)  # a retired tag's id comes from the database
-        # Screens showing the same trend ask at the same moment: one query answers them all.
-        key = ("trend", tag_id, tag, span.start, span.end, points, staleness)
-        reads = cast(SharedReads, request.app.state.shared_reads)
-        return reads.run(key, lambda: read(tag_id))
+    def tag_read() -> bytes:
+        return read(tag_id_of(context, tag))  # a retired tag's id comes from the database
 
-    return Response(await run_query(shared_read), media_type="application/json")
+    # Screens showing the same trend ask at the same moment: one query answers them all.
+    key = ("trend", tag, span.start, span.end, points, staleness)
+    reads = cast(SharedReads, request.app.state.shared_reads)
+    return Response(await reads.run(key, tag_read), media_type="application/json")
 
 
 @router.get("/summary", response_model=SummaryOut, summary="Min, max, averages and counts")
