@@ -57,6 +57,30 @@ async def test_refusals_are_audited(api: Api, caplog: pytest.LogCaptureFixture) 
     assert verify(api.engine).ok
 
 
+async def test_a_role_refusal_is_logged_naming_who_what_and_why(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    viewer = bearer(await login(api.client, "viewer"))
+    operator = bearer(await login(api.client, "operator"))
+    assert (await api.client.get("/api/v1/config", headers=viewer)).status_code == 403
+    assert (await api.client.get("/api/v1/users", headers=operator)).status_code == 403
+    assert (await api.client.get("/api/v1/tags", headers=viewer)).status_code == 200
+
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "pstg.audit"]
+    assert [entry for entry in logged if "refused" in entry[1]] == [
+        (
+            "WARNING",
+            "refused (role): role.refused GET /api/v1/config by 'viewer' from 127.0.0.1: "
+            "needs the role engineer; the caller is viewer",
+        ),
+        (
+            "WARNING",
+            "refused (role): role.refused GET /api/v1/users by 'operator' from 127.0.0.1: "
+            "needs the role admin; the caller is operator",
+        ),
+    ]
+
+
 async def test_a_flood_of_forged_tokens_is_recorded_up_to_the_limit(api: Api) -> None:
     forged = bearer(jwt.encode({"sub": "x"}, "not the key" * 4, algorithm="HS256"))
     for _ in range(3 * PER_MINUTE):

@@ -182,3 +182,41 @@ def test_import_and_export_with_a_config_sync_its_tags_into_a_fresh_database(tmp
     unknown = runner.invoke(app, ["export", "-c", str(config), "--tag", "nope"])
     assert unknown.exit_code == 10  # not found
     assert "unknown tag 'nope' in station 'ls-01'" in unknown.output
+
+
+def test_export_with_a_config_syncs_the_catalog_of_a_fresh_database_by_itself(tmp_path):
+    # seed → migrate → export, nothing run or imported before: the tags come from -c alone.
+    from typer.testing import CliRunner
+
+    from pstg.cli import app
+    from pstg.station import load_station
+
+    config = tmp_path / "station.yaml"
+    runner = CliRunner()
+    assert runner.invoke(app, ["seed", "-o", str(config)]).exit_code == 0
+    assert runner.invoke(app, ["migrate", "-c", str(config)]).exit_code == 0
+    url = f"sqlite:///{tmp_path / 'pstg.db'}"
+    # Without the config the fresh database knows no tag: what -c has to fix.
+    bare = runner.invoke(app, ["export", "--database", url, "--tag", "wet_well.level"])
+    assert bare.exit_code == 10, bare.output
+    assert "unknown tag 'wet_well.level'" in bare.stderr
+
+    window = ["--from", "2026-03-02T06:00Z", "--to", "2026-03-02T07:00Z"]
+    exported = runner.invoke(app, ["export", "-c", str(config), "--tag", "wet_well.level", *window])
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout == f"{HEADER}\n"  # an empty range: the header only
+    assert "exported 0 samples" in exported.stderr
+    assert "unknown tag" not in exported.output
+
+    every = runner.invoke(app, ["export", "-c", str(config), "-o", str(tmp_path / "all.jsonl")])
+    assert every.exit_code == 0, every.output
+    assert (tmp_path / "all.jsonl").read_text() == ""  # JSON Lines of nothing: no line
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(sa.text("SELECT name FROM tags")).scalars().all()
+    finally:
+        engine.dispose()
+    station = load_station(config)
+    configured = {tag.name for device in station.devices for tag in device.tags}
+    assert set(names) == configured  # the config's catalog, synced by export

@@ -114,3 +114,13 @@ def test_simulate_start_takes_an_offset_or_now() -> None:
     naive = pstg("simulate", "--start", "2026-03-02T06:00", *common)
     assert naive.exit_code == 2
     assert "has no UTC offset; add Z (UTC) or +hh:mm" in naive.output
+
+
+def test_simulate_start_takes_the_issues_form_without_seconds() -> None:
+    # Issue 10, item 20 names this very form as refused; docs/simulator.md shows it.
+    started = pstg(
+        "simulate", "--start", "2026-03-02T06:00Z",
+        "--port", str(free_port()), "--duration", "0", "--status-every", "0",
+    )  # fmt: skip
+    assert started.exit_code == 0, started.output
+    assert "simulated time from 2026-03-02T06:00:00Z" in started.output

@@ -1,11 +1,14 @@
-"""`pstg run` refuses to start, with one line and a non-zero exit, when it cannot do its job:
-the API's port taken (issue 10, item 3) or the station served already (item 4)."""
+"""`pstg run` (and `pstg demo`) refuse to start, with one line and a non-zero exit, when they
+cannot do their job: the API's port taken (issue 10, item 3) or the station served already
+(item 4)."""
 
 import asyncio
 import signal
 import socket
+import sqlite3
 
 from tests.cli.conftest import run_pstg
+from tests.poller.conftest import free_port
 from tests.service.conftest import migrate, running, wait_until_serving, write_station
 
 
@@ -22,6 +25,27 @@ async def test_a_taken_api_port_is_one_line_and_a_non_zero_exit(modbus_server, t
     assert errors == [f"error: 127.0.0.1:{port} is in use (api.port in {config})"]
     assert "Traceback" not in result.stderr
     assert modbus_server.request_count() == 0  # nothing polled: it never started
+
+
+async def test_demo_with_a_taken_api_port_is_one_line_naming_its_port_option(tmp_path):
+    # The demo writes its station.yaml itself at each start: the setting to change is --port,
+    # not api.port in a file it would overwrite.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = await run_pstg(
+            "demo", "--dir", str(tmp_path / "demo"), "--port", str(port),
+            "--simulator-port", str(free_port()), "--duration", "60",
+            limit=120,
+        )  # fmt: skip
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: 127.0.0.1:{port} is in use (choose another with --port)"]
+    assert "Traceback" not in result.stderr
+    assert "PSTG demo: open the console" not in result.stderr  # it never served
+    with sqlite3.connect(tmp_path / "demo" / "pstg.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0  # nor polled
 
 
 async def test_a_second_instance_on_the_same_station_refuses_naming_the_first(

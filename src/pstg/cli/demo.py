@@ -83,7 +83,14 @@ async def _run(
         fail(f"{exc} (choose another with --simulator-port)")
     try:
         config = load_station(config_path)
-        gateway = await asyncio.to_thread(open_gateway_or_fail, config, config_path, serve_api=True)
+        # The demo rewrites its station.yaml at each start: the port to change is --port.
+        gateway = await asyncio.to_thread(
+            open_gateway_or_fail,
+            config,
+            config_path,
+            serve_api=True,
+            api_port_setting="choose another with --port",
+        )
         await serve(gateway, duration=duration, banner=banner)
     finally:
         await simulator.stop()

@@ -132,9 +132,11 @@ def open_gateway_or_fail(
     serve_api: bool,
     log_samples: bool = False,
     store: bool = True,
+    api_port_setting: str | None = None,
 ) -> Gateway:
     """A gateway that holds the station's lock, its API socket and a checked database, or a
-    one-line failure."""
+    one-line failure. `api_port_setting`: what to name when the API's port is taken (see
+    Gateway)."""
     import sqlalchemy as sa
 
     from pstg.errors import PstgError, Unavailable
@@ -149,6 +151,7 @@ def open_gateway_or_fail(
         log_samples=log_samples,
         config_name=str(config),
         store=store,
+        api_port_setting=api_port_setting,
     )
     try:
         where = str(database_url(station, config))

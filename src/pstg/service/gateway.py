@@ -72,12 +72,17 @@ class Gateway:
         log_samples: bool = False,
         config_name: str | None = None,
         store: bool = True,
+        api_port_setting: str | None = None,
     ) -> None:
         """`config_name`: the config file as the user named it, for messages. `store=False`
-        polls and decodes only — no database, alarms or API (benchmarks, commissioning)."""
+        polls and decodes only — no database, alarms or API (benchmarks, commissioning).
+        `api_port_setting`: where the user chooses the API's port, named when it is taken
+        (default: api.port in the config; `pstg demo` writes its config itself and takes
+        --port instead)."""
         self.config = config
         self.config_path = config_path
         self.config_name = config_name or str(config_path)
+        self.api_port_setting = api_port_setting or f"api.port in {self.config_name}"
         self.store = store
         self.serve_api = serve_api and store
         self.log_samples = log_samples
@@ -121,7 +126,7 @@ class Gateway:
             self._lock = acquire(url, self.config.station.id)
             if self.serve_api:
                 api = self.config.api
-                self._socket = listen(api.host, api.port, where=f"api.port in {self.config_name}")
+                self._socket = listen(api.host, api.port, where=self.api_port_setting)
             if not self.store:
                 return None
             self.storage = open_storage(self.config, self.config_path)
