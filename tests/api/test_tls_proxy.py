@@ -276,8 +276,9 @@ async def test_the_nginx_example_refuses_tls_1_0_and_1_1(
     assert "PROTOCOL_VERSION" in str(refused.value).upper(), refused.value
 
 
-FORGED = "203.0.113.9"
-"""A documentation address (RFC 5737), only ever written into a header: never connected to."""
+FORGED = "127.0.0.77"
+"""A loopback address no client here uses, only ever written into a header (the project's
+tests name no address outside 127.0.0.0/8)."""
 
 
 def last_login_source(api: Api) -> str:
