@@ -14,6 +14,9 @@ from typing import Any
 from tests.cli.conftest import pstg_executable, run_pstg
 from tests.poller.conftest import free_port
 
+STOP_LIMIT = 60.0
+"""Seconds a killed `pstg run` may take to be gone (a bound, not a measurement)."""
+
 
 def write_station(
     folder: Path,
@@ -97,7 +100,10 @@ async def running(
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGKILL)
-            await process.wait()
+            # communicate(), not wait(): asyncio stops reading a pipe nobody reads once its
+            # buffer is full, and (Python 3.11) wait() returns only after every pipe has seen
+            # its end, so after a failure with the log unread, wait() would never return.
+            await asyncio.wait_for(process.communicate(), STOP_LIMIT)
 
 
 async def wait_until(condition: Callable[[], bool], limit: float = 60.0, what: str = "") -> None:
