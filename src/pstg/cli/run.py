@@ -23,6 +23,7 @@ from pstg.cli.config_option import load_or_fail
 from pstg.cli.database_option import schema_advice
 from pstg.cli.errors import exit_code
 from pstg.cli.time_options import DURATION_METAVAR, duration_value
+from pstg.errors import Invalid
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pstg.run")
 
 LEVELS = ("debug", "info", "warning", "error")
+INVALID = exit_code(Invalid)
+"""The exit status of a malformed option value, as for every command (pstg.cli.errors)."""
 
 
 @app.command()
@@ -92,9 +95,9 @@ def run(
     """
     level = "warning" if quiet else log_level.lower()
     if level not in LEVELS:
-        fail(f"--log-level must be one of {', '.join(LEVELS)}, not {log_level!r}")
+        fail(f"--log-level must be one of {', '.join(LEVELS)}, not {log_level!r}", INVALID)
     if log_format not in ("text", "json"):
-        fail(f"--log-format must be text or json, not {log_format!r}")
+        fail(f"--log-format must be text or json, not {log_format!r}", INVALID)
     station = load_or_fail(config)
     if not any(device.enabled for device in station.devices):
         fail(f"{config}: no enabled devices to poll")
