@@ -3,7 +3,10 @@ database.
 
 Each check reads the user's row now, so disabling a user, changing a role or revoking an API
 token applies to the very next request, whatever tokens are in circulation. The service is
-synchronous (SQLAlchemy and argon2 block): the API calls it in a worker thread.
+synchronous (SQLAlchemy and argon2 block): the API calls it in a worker thread, except the
+token and session checks' reads, which `authenticate_on_loop` and
+`authenticate_session_on_loop` make on the event loop (pstg.auth.loop_reads) with the same
+statements and the same judgement.
 
 Failed logins are throttled per (typed user name, client address) in the process
 (pstg.auth.throttle): the check and the count are one step, so a parallel burst gets no more
