@@ -33,6 +33,11 @@ def rows(folder):
         ).fetchall()
 
 
+def t0_id(engine):
+    with engine.connect() as connection:
+        return connection.execute(sa.text("SELECT id FROM tags WHERE name = 't0'")).scalar_one()
+
+
 async def test_a_clean_stop_ends_every_tag_with_a_stopped_marker(modbus_server, tmp_path):
     await modbus_server.set_values(1, RegisterTable.HOLDING_REGISTER, 0, [11, 22])
     config = write_station(tmp_path, modbus_server.port, tags=2)
@@ -48,10 +53,7 @@ async def test_a_clean_stop_ends_every_tag_with_a_stopped_marker(modbus_server, 
     # carried flat for the staleness window (7.5 minutes by default).
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
     try:
-        with engine.connect() as connection:
-            tag_id = connection.execute(
-                sa.text("SELECT id FROM tags WHERE name = 't0'")
-            ).scalar_one()
+        tag_id = t0_id(engine)
         start = from_micros(next(row[1] for row in stored if row[0] == "t0"))
         curve = trend(engine, tag_id, start, start + timedelta(minutes=5), 30)
         assert curve.staleness >= 300  # without the marker all 5 minutes would be carried
@@ -102,10 +104,7 @@ async def test_a_trend_and_a_summary_over_a_crash_show_the_gap(modbus_server, tm
     crashed, restarted = from_micros(last_before), from_micros(first_after)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
     try:
-        with engine.connect() as connection:
-            tag_id = connection.execute(
-                sa.text("SELECT id FROM tags WHERE name = 't0'")
-            ).scalar_one()
+        tag_id = t0_id(engine)
         # From the last reading before the crash to the first after the restart, inclusive.
         end = restarted + timedelta(microseconds=1)
         curve = trend(engine, tag_id, crashed, end, 20)

@@ -64,7 +64,7 @@ class LoopReads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._compiled: dict[int, _Compiled] = {}
+        self._compiled: dict[sa.Select[Any], _Compiled] = {}
         self._sqlite: tuple[int, sqlite3.Connection] | None = None
         self._postgres: _Postgres | None = None
         self._retry_at = 0.0
@@ -94,13 +94,14 @@ class LoopReads:
             self._postgres.connection = None
 
     def _compile(self, statement: sa.Select[Any]) -> _Compiled:
-        key = id(statement)  # the statements are module constants: one entry each
-        compiled = self._compiled.get(key)
+        # Keyed by the statement itself (identity): the callers pass module constants, one
+        # entry each; an id() could be reused by another statement once one is collected.
+        compiled = self._compiled.get(statement)
         if compiled is None:
             done = statement.compile(dialect=self.engine.dialect)
             positions = tuple(done.positiontup) if done.positiontup is not None else None
             columns = tuple(statement.selected_columns.keys())
-            compiled = self._compiled[key] = _Compiled(str(done), columns, positions)
+            compiled = self._compiled[statement] = _Compiled(str(done), columns, positions)
         return compiled
 
     def _sqlite_row(self, compiled: _Compiled, params: dict[str, object]) -> tuple[Any, ...] | None:
