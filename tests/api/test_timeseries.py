@@ -180,7 +180,8 @@ async def test_trend_buckets_with_gaps_and_carried_values(api: Api) -> None:
     [
         (timedelta(minutes=10), 600, "raw"),
         (timedelta(hours=2), 100, "rollups_1m"),
-        (timedelta(days=30), 500, "rollups_1h"),
+        (timedelta(days=30), 1000, "rollups_10m"),
+        (timedelta(days=60), 500, "rollups_1h"),
     ],
 )
 async def test_trend_source_follows_the_bucket_width(

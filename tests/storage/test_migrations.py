@@ -1,6 +1,8 @@
 """Migrations on both backends: up from empty and from each earlier revision, idempotent, the
 result matching schema.py; and `pstg run`'s refusal of an out-of-date schema."""
 
+from random import Random
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,6 +13,7 @@ import pstg.audit.tables
 import pstg.auth.tables
 import pstg.commands.tables
 import pstg.notify.tables  # noqa: F401
+from pstg.storage.columns import SampleColumns
 from pstg.storage.database import create_engine
 from pstg.storage.migrate import (
     SchemaOutOfDate,
@@ -20,7 +23,11 @@ from pstg.storage.migrate import (
     revisions,
     upgrade,
 )
-from pstg.storage.schema import metadata
+from pstg.storage.rollup import Aggregates
+from pstg.storage.rollup_sql import merge_rollups
+from pstg.storage.rows import StoredRow
+from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US, metadata
+from tests.storage.test_rollups import T0, expected, stored_rollups
 
 
 def test_upgrade_from_empty_is_idempotent(database_url: str) -> None:
@@ -63,7 +70,7 @@ def test_sqlite_time_series_tables_are_without_rowid(tmp_path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'pstg.db'}")
     upgrade(engine)
     with engine.connect() as connection:
-        for name in ("samples", "text_samples", "rollups_1m", "rollups_1h"):
+        for name in ("samples", "text_samples", "rollups_1m", "rollups_10m", "rollups_1h"):
             sql = connection.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
             ).scalar_one()
@@ -95,5 +102,47 @@ def test_check_current_on_an_empty_and_on_a_foreign_database(database_url: str) 
             connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
         with pytest.raises(SchemaOutOfDate, match="9999, which this PSTG does not know"):
             check_current(engine, "db")
+    finally:
+        engine.dispose()
+
+
+def test_the_ten_minute_rollups_are_filled_from_the_minutes(database_url: str) -> None:
+    """0014 fills rollups_10m from rollups_1m by the merge rules (counts add, extremes with
+    the earliest time among equals, first and last by time), and marks the 10 minutes around a
+    crashed writer's open minute open too, so the next start recomputes them."""
+    random = Random(14)
+    samples = [
+        (tag, T0 + second * 1_000_000, value, random.choice([0, 0, 1]))
+        for tag in (1, 2)
+        for second in sorted(random.sample(range(3 * 3600), 900))
+        # few distinct values (ties for min and max), some missing
+        for value in [random.choice([None, -1.0, 0.0, 2.5, 2.5, 7.0])]
+    ]
+    engine = create_engine(database_url)
+    try:
+        upgrade(engine, "0013")
+        minutes = Aggregates.of_samples_grouped(
+            SampleColumns.of_rows(
+                [StoredRow(tag, ts, value, None, quality, 0) for tag, ts, value, quality in samples]
+            ),
+            MINUTE_US,
+        )
+        open_minute = T0 + 13 * MINUTE_US
+        with engine.begin() as connection:
+            merge_rollups(connection, "rollups_1m", minutes)
+            connection.exec_driver_sql(
+                "INSERT INTO open_rollups (station_id, since, rollups_1m, rollups_1h) "
+                f"VALUES (1, {T0}, {open_minute}, {T0 - T0 % HOUR_US})"
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            got = stored_rollups(connection, "rollups_10m")
+            marked = connection.exec_driver_sql("SELECT rollups_10m FROM open_rollups").scalar()
+        want = expected(samples, TEN_MINUTES_US)
+        assert got.keys() == want.keys()
+        for key, aggregate in want.items():
+            assert got[key]["sum"] == pytest.approx(aggregate["sum"], rel=1e-12)
+            assert {**got[key], "sum": None} == {**aggregate, "sum": None}, key
+        assert marked == open_minute - open_minute % TEN_MINUTES_US
     finally:
         engine.dispose()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,18 +16,18 @@ from pstg.storage.columns import SampleColumns
 from pstg.storage.open_buckets import OpenBuckets
 from pstg.storage.queries import summary, trend
 from pstg.storage.rows import StoredRow, to_micros
-from pstg.storage.schema import HOUR_US, MINUTE_US
+from pstg.storage.schema import HOUR_US, MINUTE_US, ROLLUPS
 from pstg.storage.spool import Spool
 from pstg.storage.store import SampleStore
 from pstg.storage.writer import SampleWriter
-from tests.storage.test_rollups import T0, expected, rows, stored_rollups
+from tests.storage.test_rollups import T0, assert_rollups_match_samples, rows
 
 IDS = np.array([1, 2, 3], dtype=np.int64)
 
 
 def clear(engine: sa.Engine) -> None:
     with engine.begin() as connection:
-        for table in ("samples", "rollups_1m", "rollups_1h", "open_rollups"):
+        for table in ("samples", *(table.name for table, _ in ROLLUPS), "open_rollups"):
             connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
@@ -36,20 +35,6 @@ def write(store: SampleStore, buckets: OpenBuckets, part: list[StoredRow]) -> No
     buckets.register(store.engine)
     store.insert(SampleColumns.of_rows(part), then=buckets.after_insert)
     buckets.committed()
-
-
-def assert_rollups_match_samples(engine: sa.Engine) -> None:
-    with engine.connect() as connection:
-        samples = connection.exec_driver_sql("SELECT tag_id, ts, value, quality FROM samples").all()
-        for table, width in (("rollups_1m", MINUTE_US), ("rollups_1h", HOUR_US)):
-            want, got = expected(samples, width), stored_rollups(connection, table)
-            assert got.keys() == want.keys(), table
-            for key, agg in want.items():
-                if agg["sum"] is None:
-                    assert got[key]["sum"] is None, key
-                else:
-                    assert got[key]["sum"] == pytest.approx(agg["sum"], rel=1e-9, abs=1e-6), key
-                assert {**got[key], "sum": None} == {**agg, "sum": None}, (table, key)
 
 
 @settings(
@@ -121,18 +106,21 @@ async def test_queries_include_the_bucket_still_open(engine: sa.Engine, tmp_path
         await writer.flush()
         # The first minute closed (written once), the second is open: only in memory.
         assert rollup_count(engine, "rollups_1m") == 60
-        assert rollup_count(engine, "rollups_1h") == 0
+        assert rollup_count(engine, "rollups_10m") == rollup_count(engine, "rollups_1h") == 0
         start = NOW - timedelta(minutes=NOW.minute)  # the hour
         chart = trend(engine, 1, start, start + timedelta(hours=2), points=2)
         assert chart.source == "rollups_1h"
         assert sum(bucket.count for bucket in chart.buckets) == 90
+        tens = trend(engine, 1, start, start + timedelta(hours=1), points=6)
+        assert tens.source == "rollups_10m"
+        assert sum(bucket.count for bucket in tens.buckets) == 90
         minutes = trend(engine, 1, NOW, NOW + timedelta(minutes=10), points=10)
         assert minutes.source == "rollups_1m"
         assert [b.count for b in minutes.buckets[:3]] == [60, 30, 0]
         assert minutes.buckets[1].last == 29.0
         whole = summary(engine, 1, NOW - timedelta(hours=3), NOW + timedelta(hours=3))
         assert (whole.count, whole.max) == (90, 59.0)
-    assert rollup_count(engine, "rollups_1m") == rollup_count(engine, "rollups_1h") == 90
+    assert {rollup_count(engine, table.name) for table, _ in ROLLUPS} == {90}
 
 
 async def test_a_crash_loses_no_rollups(engine: sa.Engine, tmp_path: Path) -> None:
@@ -154,8 +142,8 @@ async def test_a_crash_loses_no_rollups(engine: sa.Engine, tmp_path: Path) -> No
     second = writer_for(engine, tmp_path)
     async with second:
         second.submit(minute_of_samples(NOW + timedelta(seconds=40), 20))  # same minute, later
-    assert second.stats.rollups_recomputed == 2  # the newest minute and hour of tag 1
-    assert rollup_count(engine, "rollups_1m") == rollup_count(engine, "rollups_1h") == 60
+    assert second.stats.rollups_recomputed == 3  # the newest minute, 10 minutes, hour of tag 1
+    assert {rollup_count(engine, table.name) for table, _ in ROLLUPS} == {60}
     assert_rollups_match_samples(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM open_rollups").scalar() == 0

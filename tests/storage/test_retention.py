@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pstg.storage.database import is_sqlite
 from pstg.storage.retention import RetentionResult, apply_retention
 from pstg.storage.rows import StoredRow, to_micros
-from pstg.storage.schema import HOUR_US, MINUTE_US
+from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
 from pstg.storage.store import SampleStore
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -49,7 +49,9 @@ def test_each_level_keeps_its_own_span(engine: sa.Engine) -> None:
     if not is_sqlite(engine):
         assert partitions(engine) == 10
 
-    result = apply_retention(engine, raw=3 * DAY, minute=5 * DAY, hour=0, now=NOW)
+    result = apply_retention(
+        engine, raw=3 * DAY, minute=5 * DAY, ten_minute=7 * DAY, hour=0, now=NOW
+    )
 
     raw_cutoff = to_micros(NOW - timedelta(days=3))
     kept = times(engine, "samples")
@@ -61,6 +63,9 @@ def test_each_level_keeps_its_own_span(engine: sa.Engine) -> None:
     assert len(times(engine, "rollups_1h")) == before["rollups_1h"]  # 0: forever
     assert result.hour_deleted == 0
     assert result.minute_deleted == (minute_cutoff - to_micros(T0)) // (10 * MINUTE_US)
+    ten_minute_cutoff = to_micros(NOW - timedelta(days=7))
+    assert min(times(engine, "rollups_10m")) == ten_minute_cutoff
+    assert result.ten_minute_deleted == (ten_minute_cutoff - to_micros(T0)) // TEN_MINUTES_US
 
     text_deleted = before["text_samples"] - len(times(engine, "text_samples"))
     if is_sqlite(engine):
@@ -72,19 +77,23 @@ def test_each_level_keeps_its_own_span(engine: sa.Engine) -> None:
         assert partitions(engine) == 3
         assert result.raw_deleted == 6 * 6 + text_deleted  # 6 hours of day 8, text by row
 
-    again = apply_retention(engine, raw=3 * DAY, minute=5 * DAY, hour=0, now=NOW)
-    assert again == RetentionResult(0, 0, 0, ())
+    again = apply_retention(
+        engine, raw=3 * DAY, minute=5 * DAY, ten_minute=7 * DAY, hour=0, now=NOW
+    )
+    assert again == RetentionResult(0, 0, 0, 0, ())
 
 
 def test_zero_keeps_everything_and_hours_go_by_whole_buckets(engine: sa.Engine) -> None:
     ten_days(engine)
-    counts = {t: len(times(engine, t)) for t in ("samples", "rollups_1m", "rollups_1h")}
-    assert apply_retention(engine, raw=0, minute=0, hour=0, now=NOW) == RetentionResult(0, 0, 0, ())
+    levels = ("samples", "rollups_1m", "rollups_10m", "rollups_1h")
+    counts = {t: len(times(engine, t)) for t in levels}
+    nothing = apply_retention(engine, raw=0, minute=0, ten_minute=0, hour=0, now=NOW)
+    assert nothing == RetentionResult(0, 0, 0, 0, ())
     assert {t: len(times(engine, t)) for t in counts} == counts
 
     # 2.5 days of hours: the bucket that straddles the cutoff stays whole.
     result = apply_retention(
-        engine, raw=0, minute=0, hour=2.5 * DAY, now=NOW + timedelta(minutes=30)
+        engine, raw=0, minute=0, ten_minute=0, hour=2.5 * DAY, now=NOW + timedelta(minutes=30)
     )
     cutoff = to_micros(NOW - timedelta(days=2.5) + timedelta(minutes=30))
     assert min(times(engine, "rollups_1h")) == cutoff - cutoff % HOUR_US
@@ -94,4 +103,4 @@ def test_zero_keeps_everything_and_hours_go_by_whole_buckets(engine: sa.Engine) 
 
 def test_retention_spans_must_not_be_negative(engine: sa.Engine) -> None:
     with pytest.raises(ValueError, match="raw retention must be 0 \\(forever\\) or positive"):
-        apply_retention(engine, raw=-1, minute=0, hour=0)
+        apply_retention(engine, raw=-1, minute=0, ten_minute=0, hour=0)

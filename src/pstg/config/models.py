@@ -35,6 +35,7 @@ class RetentionConfig(_Strict):
 
     raw: Seconds = 90 * 86400.0
     minute: Seconds = 2 * 365 * 86400.0
+    ten_minute: Seconds = 5 * 365 * 86400.0
     hour: Seconds = 10 * 365 * 86400.0
 
 

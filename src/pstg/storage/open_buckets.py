@@ -2,7 +2,7 @@
 
 Merging every flush into the rollup tables cost two upserts per tag per flush: with 20,000
 tags and a 1 s flush, one upsert per sample per level, and the writer ran at 0.11x the raw
-insert. Here each level (1 min, 1 h) has one *open* bucket — the newest one the rows have
+insert. Here each level (1 min, 10 min, 1 h) has one *open* bucket — the newest one the rows have
 reached, never one that starts after the wall clock's current bucket — whose aggregates per
 tag live in memory (NumPy columns, merged by rollup.py's rules) and are written when the
 bucket closes: when rows of a newer bucket arrive, or at `close`. Rows of any other bucket
@@ -16,7 +16,7 @@ A crash loses the open buckets' aggregates, never the raw rows. A row in `open_r
 says a writer of the station holds open buckets, and which (updated in the transaction that
 moves one, once a minute); a clean `close` writes them and deletes the row. If the next start
 finds the row, those buckets are recomputed for the station's tags — the minute from the raw
-rows, the hour from its minutes — before anything else is written. Queries
+rows, each coarser level from the one below — before anything else is written. Queries
 treat a tag's newest stored bucket of each level as possibly incomplete and read that part
 from the level below (queries/levels.py), so the newest minute is never missing.
 """

@@ -1,4 +1,5 @@
-"""Retention: forget raw samples, 1-minute and 1-hour rollups older than each level's limit.
+"""Retention: forget raw samples, 1-minute, 10-minute and 1-hour rollups older than each
+level's limit.
 
 Each level keeps its own span (raw samples for weeks, rollups for years), so old charts stay
 drawable from rollups after the raw samples are gone. On PostgreSQL `samples` is partitioned
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.model import utc_now
 from pstg.storage.database import is_sqlite
 from pstg.storage.rows import MICROSECONDS, to_micros
-from pstg.storage.schema import HOUR_US, MINUTE_US
+from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
 
 log = logging.getLogger("pstg.storage")
 
@@ -33,6 +34,7 @@ class RetentionResult:
     raw_deleted: int
     """Rows deleted from samples and text_samples (rows in dropped partitions not counted)."""
     minute_deleted: int
+    ten_minute_deleted: int
     hour_deleted: int
     partitions_dropped: tuple[str, ...]
     """PostgreSQL: the daily partitions of samples dropped whole."""
@@ -43,13 +45,15 @@ def apply_retention(
     *,
     raw: float,
     minute: float,
+    ten_minute: float,
     hour: float,
     now: datetime | None = None,
 ) -> RetentionResult:
-    """Delete what is older than `raw`, `minute` and `hour` seconds (0: keep forever) before
-    `now` from the raw samples and the two rollup levels. A rollup bucket goes once all of
-    it is older than the cutoff."""
-    for name, seconds in (("raw", raw), ("minute", minute), ("hour", hour)):
+    """Delete what is older than `raw`, `minute`, `ten_minute` and `hour` seconds (0: keep
+    forever) before `now` from the raw samples and the three rollup levels. A rollup bucket
+    goes once all of it is older than the cutoff."""
+    limits = (("raw", raw), ("minute", minute), ("ten_minute", ten_minute), ("hour", hour))
+    for name, seconds in limits:
         if seconds < 0:
             raise ValueError(f"{name} retention must be 0 (forever) or positive, got {seconds}")
     at = to_micros(now if now is not None else utc_now())
@@ -63,7 +67,12 @@ def apply_retention(
             raw_deleted = _delete(connection, "samples", "ts", cutoff)
             raw_deleted += _delete(connection, "text_samples", "ts", cutoff)
     rollups_deleted: dict[str, int] = {}
-    for table, keep, width in (("rollups_1m", minute, MINUTE_US), ("rollups_1h", hour, HOUR_US)):
+    levels = (
+        ("rollups_1m", minute, MINUTE_US),
+        ("rollups_10m", ten_minute, TEN_MINUTES_US),
+        ("rollups_1h", hour, HOUR_US),
+    )
+    for table, keep, width in levels:
         rollups_deleted[table] = 0
         if keep:
             # A bucket [bucket, bucket + width) goes once its end is at or before the cutoff.
@@ -71,14 +80,13 @@ def apply_retention(
             with engine.begin() as connection:
                 rollups_deleted[table] = _delete(connection, table, "bucket", before)
     result = RetentionResult(
-        raw_deleted, rollups_deleted["rollups_1m"], rollups_deleted["rollups_1h"], dropped
+        raw_deleted,
+        rollups_deleted["rollups_1m"],
+        rollups_deleted["rollups_10m"],
+        rollups_deleted["rollups_1h"],
+        dropped,
     )
-    if (
-        result.raw_deleted
-        or result.minute_deleted
-        or result.hour_deleted
-        or result.partitions_dropped
-    ):
+    if raw_deleted or any(rollups_deleted.values()) or dropped:
         log.info("retention: %s", result)
     return result
 

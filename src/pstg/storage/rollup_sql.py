@@ -1,5 +1,5 @@
-"""Writing rollup aggregates into rollups_1m / rollups_1h: merged with what a bucket holds, or
-replacing it.
+"""Writing rollup aggregates into the rollup tables (rollups_1m, _10m, _1h): merged with what
+a bucket holds, or replacing it.
 
 `merge_rollups` is INSERT ... ON CONFLICT DO UPDATE combining the stored aggregate with the
 new one under the rules of rollup.py (sums add, the earliest of equal extremes wins, first and

@@ -69,7 +69,13 @@ class Storage:
                 to_micros(today + timedelta(days=n)) for n in range(PARTITION_DAYS_AHEAD + 1)
             )
         keep = self.config.storage.retention
-        apply_retention(self.engine, raw=keep.raw, minute=keep.minute, hour=keep.hour)
+        apply_retention(
+            self.engine,
+            raw=keep.raw,
+            minute=keep.minute,
+            ten_minute=keep.ten_minute,
+            hour=keep.hour,
+        )
 
 
 def open_storage(config: StationConfig, config_path: Path) -> Storage:

@@ -1,4 +1,5 @@
-"""Which level answers which part of a time range: raw samples, 1-minute or 1-hour rollups.
+"""Which level answers which part of a time range: raw samples, 1-minute, 10-minute or 1-hour
+rollups.
 
 The writer writes a rollup bucket once it closes (storage/open_buckets.py), so for each tag
 and level the newest stored bucket may still be incomplete, and the buckets after it are not
@@ -14,12 +15,21 @@ from typing import Literal, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pstg.storage.schema import HOUR_US, MINUTE_US
+from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
 
-Source = Literal["raw", "rollups_1m", "rollups_1h"]
+Source = Literal["raw", "rollups_1m", "rollups_10m", "rollups_1h"]
 
-WIDTH: dict[Source, int] = {"raw": 1, "rollups_1m": MINUTE_US, "rollups_1h": HOUR_US}
-_BELOW: dict[Source, Source] = {"rollups_1h": "rollups_1m", "rollups_1m": "raw"}
+WIDTH: dict[Source, int] = {
+    "raw": 1,
+    "rollups_1m": MINUTE_US,
+    "rollups_10m": TEN_MINUTES_US,
+    "rollups_1h": HOUR_US,
+}
+_BELOW: dict[Source, Source] = {
+    "rollups_1h": "rollups_10m",
+    "rollups_10m": "rollups_1m",
+    "rollups_1m": "raw",
+}
 
 
 class Piece(NamedTuple):
@@ -35,15 +45,11 @@ Cutoffs = dict[Source, int | None]
 
 
 def cutoffs(connection: Connection, tag_id: int) -> Cutoffs:
-    """The tag's newest stored bucket of each rollup level (two index probes)."""
-    minute, hour = connection.execute(
-        sa.text(
-            "SELECT (SELECT max(bucket) FROM rollups_1m WHERE tag_id = :tag), "
-            "(SELECT max(bucket) FROM rollups_1h WHERE tag_id = :tag)"
-        ),
-        {"tag": tag_id},
-    ).one()
-    return {"rollups_1m": minute, "rollups_1h": hour}
+    """The tag's newest stored bucket of each rollup level (one index probe each)."""
+    levels: tuple[Source, ...] = ("rollups_1m", "rollups_10m", "rollups_1h")
+    newest = ", ".join(f"(SELECT max(bucket) FROM {level} WHERE tag_id = :tag)" for level in levels)
+    row = connection.execute(sa.text(f"SELECT {newest}"), {"tag": tag_id}).one()
+    return dict(zip(levels, row, strict=True))
 
 
 def split(source: Source, low: int, high: int, cuts: Cutoffs) -> list[Piece]:

@@ -1,9 +1,9 @@
 """Chart trends: `points` equal buckets over a range, each with first/last/min/max (the M4
 idea: a line drawn through those four per pixel column looks like one drawn through every
 sample) plus avg and counts, aggregated in the database from the coarsest level that fits —
-raw samples, 1-minute or 1-hour rollups — and, past the tag's newest stored bucket of that
-level, from the levels below (levels.py). Empty buckets are gaps unless the last value before
-them is good and younger than the staleness (carry.py).
+raw samples, 1-minute, 10-minute or 1-hour rollups — and, past the tag's newest stored bucket
+of that level, from the levels below (levels.py). Empty buckets are gaps unless the last value
+before them is good and younger than the staleness (carry.py).
 
 Times in the database are integer microseconds, and so is every bound computed here, so
 bucket edges are exact. Aggregation happens in the database, one row per non-empty bucket
@@ -24,7 +24,7 @@ from pstg.storage.queries.common import connect, is_text, micros
 from pstg.storage.queries.levels import Piece, cutoffs, split
 from pstg.storage.queries.records import Group, Trend, TrendBucket, TrendSource
 from pstg.storage.rows import GOOD_CODE, MICROSECONDS
-from pstg.storage.schema import HOUR_US, MINUTE_US
+from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
 
 MAX_TREND_POINTS = 5_000
 DEFAULT_HEARTBEAT = 300.0
@@ -71,8 +71,10 @@ _MINUTES = _Level(
     "rollups_1m", "rollups_1m", "bucket", MINUTE_US, _ROLLUP_AGGREGATES,
     ('"first"', "first_ts"), ('"last"', "last_ts"),
 )  # fmt: skip
+_TEN_MINUTES = _MINUTES._replace(source="rollups_10m", table="rollups_10m", width=TEN_MINUTES_US)
 _HOURS = _MINUTES._replace(source="rollups_1h", table="rollups_1h", width=HOUR_US)
-_LEVELS = {level.source: level for level in (_RAW, _MINUTES, _HOURS)}
+_LEVELS = {level.source: level for level in (_RAW, _MINUTES, _TEN_MINUTES, _HOURS)}
+_COARSEST_FIRST = (_HOURS, _TEN_MINUTES, _MINUTES)
 
 
 def trend(
@@ -87,7 +89,8 @@ def trend(
     """`points` equal buckets over [start, end) with first/last/min/max/avg and counts.
 
     The source is the coarsest level no wider than a bucket: 1-hour rollups for buckets of
-    an hour or more, 1-minute rollups for a minute or more, raw samples below that. A rollup
+    an hour or more, 10-minute rollups for ten minutes or more, 1-minute rollups for a minute
+    or more, raw samples below that. A rollup
     row counts in the bucket that contains its start: exact when the bucket width is a
     multiple of the rollup width and `start` is aligned to it; otherwise a bucket edge may
     fall inside a rollup row, which then counts whole on the side of its start. From the
@@ -112,7 +115,7 @@ def trend(
         staleness = DEFAULT_STALENESS
     if staleness < 0:
         raise ValueError(f"staleness must not be negative, got {staleness}")
-    level = _RAW if span < MINUTE_US * points else _MINUTES if span < HOUR_US * points else _HOURS
+    level = next((each for each in _COARSEST_FIRST if span >= each.width * points), _RAW)
     # Bucket i is [low + ceil(i*span/points), low + ceil((i+1)*span/points)): exactly the
     # times t with (t - low) * points // span == i, which is how the database groups them.
     edges = [low + -(-i * span // points) for i in range(points + 1)]
