@@ -96,6 +96,7 @@ async def running(
     catalog = sync_catalog(engine, config)
     service = AlarmService(engine, catalog.station_id, AlarmEngine(config))
     clock = clock or Clock()
+    service.load(clock.now)  # as the gateway does: the states of a run before, if any
     station = Station(config, engine, service, [], clock)
     service.on_stored = station.stored
     context = NotifyContext(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pstg.config.notifications import NotificationsConfig
-from pstg.notify.message import Digest, Notice, NoticeKind
+from pstg.notify.message import AlarmInfo, Digest, Notice, NoticeKind, Told
 from pstg.notify.planner import Outgoing, Planner
 from tests.notify.support import T0, Clock, raised, section, step
 
@@ -167,3 +167,88 @@ def test_notification_failed_also_goes_to_the_failure_recipients() -> None:
     out = plan.on_alarm(raised("notification_failed", tag=None, value=None), T0)
     assert told(out) == [("alice", "raised"), ("carol", "raised")]
     assert all(o.content.kind is NoticeKind.RAISED for o in out)
+
+
+# --- after a restart -------------------------------------------------------------------------
+
+ESCALATING = [{
+    "name": "urgent", "repeat": "10m",
+    "levels": [{"to": ["alice"]}, {"after": "15m", "to": ["bob"]},
+               {"after": "30m", "to": ["carol"]}],
+}]  # fmt: skip
+HIGH = "wet_well.level.high"
+
+
+def restored() -> AlarmInfo:
+    return step(HIGH, "", "unacknowledged", "restored")
+
+
+def entry(person: str, kind: str, level: int, minutes: float) -> Told:
+    return Told(HIGH, "urgent", level, person, kind, T0 + timedelta(minutes=minutes))
+
+
+def test_a_restart_resumes_escalation_where_the_journal_left_it() -> None:
+    # Raised at T0, alice told; the gateway was down from minute 5 to minute 20, when bob's
+    # level came due: bob is told at the restart, alice is not told again.
+    plan = planner(section(routes=ESCALATING))
+    now = T0 + timedelta(minutes=20)
+    out = plan.resume(restored(), T0, [entry("alice", "raised", 0, 0)], now)
+    assert told(out) == [("bob", "escalated")]
+    notice = out[0].content
+    assert isinstance(notice, Notice)
+    assert notice.level == 1
+    # The reminder overdue since minute 10 is not sent on top of the escalation (as in one
+    # tick without a restart); the next is due 10 minutes on, with carol's level.
+    assert plan.tick(now) == []
+    assert told(plan.tick(T0 + timedelta(minutes=30))) == [("carol", "escalated")]
+    assert told(plan.tick(T0 + timedelta(minutes=40))) == [
+        ("alice", "reminder"),
+        ("bob", "reminder"),
+        ("carol", "reminder"),
+    ]
+    ack = step(HIGH, "unacknowledged", "acknowledged", "acknowledged", user="bob")
+    assert told(plan.on_alarm(ack, T0 + timedelta(minutes=41))) == [
+        ("alice", "acknowledged"),
+        ("bob", "acknowledged"),
+        ("carol", "acknowledged"),
+    ]
+
+
+def test_a_restart_tells_the_first_level_when_nothing_reached_it() -> None:
+    # The raise was never delivered (the gateway stopped first: not in the journal as told).
+    plan = planner()
+    assert told(plan.resume(restored(), T0, [], T0 + timedelta(minutes=1))) == [("alice", "raised")]
+    # Long down: both levels are due at once.
+    late = planner()
+    assert told(late.resume(restored(), T0, [], T0 + timedelta(hours=1))) == [
+        ("alice", "raised"),
+        ("bob", "escalated"),
+    ]
+
+
+def test_reminders_resume_from_the_last_one_and_levels_told_stay_told() -> None:
+    plan = planner(section(routes=ESCALATING))
+    history = [
+        entry("alice", "raised", 0, 0),
+        entry("alice", "reminder", 0, 10),
+        entry("bob", "escalated", 1, 15),
+        entry("alice", "reminder", 1, 20),
+        entry("bob", "reminder", 1, 20),
+        entry("mallory", "reminder", 1, 20),  # not a person any more: nobody to remind
+    ]
+    assert plan.resume(restored(), T0, history, T0 + timedelta(minutes=25)) == []
+    assert plan.tick(T0 + timedelta(minutes=29)) == []
+    assert told(plan.tick(T0 + timedelta(minutes=30))) == [("carol", "escalated")]
+    assert told(plan.tick(T0 + timedelta(minutes=40))) == [
+        ("alice", "reminder"),
+        ("bob", "reminder"),
+        ("carol", "reminder"),
+    ]
+
+
+def test_a_resumed_alarm_that_turns_out_cleared_is_announced_and_ends() -> None:
+    plan = planner()
+    plan.resume(restored(), T0, [entry("alice", "raised", 0, 0)], T0 + timedelta(minutes=5))
+    cleared = step(HIGH, "unacknowledged", "returned_unacknowledged", "restored")
+    assert told(plan.on_alarm(cleared, T0 + timedelta(minutes=5))) == [("alice", "cleared")]
+    assert plan.tick(T0 + timedelta(hours=1)) == []

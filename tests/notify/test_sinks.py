@@ -146,6 +146,37 @@ async def test_the_second_level_hears_after_the_delay_unless_acknowledged(
     assert len(mailbox.to("bob@localhost")) == 3  # the escalation, then the ack and clear of it
 
 
+async def test_a_restart_resumes_the_escalation_and_tells_nobody_twice(
+    engine: Engine, smtp
+) -> None:
+    port, mailbox = smtp
+    section = {"email": email(port), "people": [PEOPLE[0] | {"via": ["email"]}, PEOPLE[1]],
+               "routes": [ROUTE]}  # fmt: skip
+    clock = Clock()
+    async with running(engine, section, clock=clock) as station:
+        await station.values("wet_well.level", 3.4)
+        await eventually(lambda: len(mailbox.to("alice@localhost")) == 1)
+        for sink in station.sinks:
+            await sink.deliverer.drain(10)
+    # Down for 20 minutes, across the 15 minutes after which bob is called.
+    clock.advance(minutes=20)
+    async with running(engine, section, clock=clock) as station:
+        await eventually(lambda: len(mailbox.to("bob@localhost")) == 1)
+        assert "ALARM (escalated)" in mailbox.to("bob@localhost")[0]["Subject"]
+        await station.acknowledge("wet_well.level.high")
+        await eventually(lambda: len(mailbox.to("bob@localhost")) == 2)
+        await eventually(lambda: len(mailbox.to("alice@localhost")) == 2)
+        for sink in station.sinks:
+            await sink.deliverer.drain(10)
+        kinds = [(row["recipient"], row["kind"]) for row in station.journal()]
+    assert kinds == [
+        ("alice", "raised"),
+        ("bob", "escalated"),
+        ("alice", "acknowledged"),
+        ("bob", "acknowledged"),
+    ]
+
+
 async def test_a_flood_sends_digests_not_fifty_mails(engine: Engine, smtp) -> None:
     port, mailbox = smtp
     section = {"email": email(port), "people": PEOPLE[1:],

@@ -3,7 +3,7 @@ filters for the API. Blocking: call these in a worker thread."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pstg.notify.message import Told
 from pstg.notify.tables import notification_attempts
 from pstg.times import from_micros, to_micros
 
@@ -99,3 +100,57 @@ def read(
             dict(row._mapping) | {"ts": from_micros(row.ts), "alarms": row.alarms or []}
             for row in connection.execute(query)
         ]
+
+
+_EPISODE_KINDS = ("raised", "escalated", "reminder")
+_FINISHED = (Result.DELIVERED.value, Result.FAILED.value)
+
+
+def told_since(
+    engine: Engine,
+    station_id: int,
+    raised: Mapping[str, datetime],
+    channels: Collection[str],
+    *,
+    limit: int = MAX_LIST,
+) -> list[Told]:
+    """What each alarm's people were told on `channels` since it was raised (`raised`: alarm
+    id -> when), for resuming escalations after a restart: oldest first, the newest `limit`.
+
+    A notice counts once its delivery ended (delivered, or failed after its last try): one
+    still being retried, dropped or not sent when the gateway stopped was not told, and is
+    told again. Digests are not looked at, so an alarm told only in a flood digest is told
+    on its own after a restart."""
+    if not raised or not channels:
+        return []
+    table = notification_attempts
+    query = (
+        sa.select(
+            table.c.alarm_id,
+            table.c.route,
+            table.c.level,
+            table.c.recipient,
+            table.c.kind,
+            table.c.ts,
+        )
+        .where(
+            table.c.station_id == station_id,
+            table.c.alarm_id.in_(sorted(raised)),
+            table.c.ts >= to_micros(min(raised.values())),
+            table.c.kind.in_(_EPISODE_KINDS),
+            table.c.result.in_(_FINISHED),
+            table.c.channel.in_(sorted(channels)),
+            table.c.route.is_not(None),
+            table.c.level.is_not(None),
+        )
+        .order_by(table.c.ts.desc(), table.c.id.desc())
+        .limit(max(1, min(limit, MAX_LIST)))
+    )
+    with engine.connect() as connection:
+        rows = list(reversed(connection.execute(query).all()))
+    told = [
+        # The journal counts levels from 1, as people do; the planner from 0.
+        Told(row.alarm_id, row.route, row.level - 1, row.recipient, row.kind, from_micros(row.ts))
+        for row in rows
+    ]
+    return [entry for entry in told if entry.ts >= raised[entry.alarm_id]]

@@ -83,6 +83,21 @@ class AlarmInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Told:
+    """A raise, escalation or reminder of an alarm, as the journal has it: its delivery ended
+    (delivered, or failed after the last try)."""
+
+    alarm_id: str
+    route: str
+    level: int
+    """0 for the first level, as in `Notice`."""
+    recipient: str
+    """The person's name."""
+    kind: str
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Recipient:
     name: str
     email: str | None = None

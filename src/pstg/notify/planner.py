@@ -26,13 +26,21 @@ alarm is told on its own again. Tests and self-tests are never held.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pstg.config.notifications import LevelConfig, NotificationsConfig, PersonConfig, RouteConfig
 from pstg.notify.directory import Directory, matches, recipient
-from pstg.notify.message import AlarmInfo, Content, Digest, Notice, NoticeKind, Recipient
+from pstg.notify.message import (
+    AlarmInfo,
+    Content,
+    Digest,
+    Notice,
+    NoticeKind,
+    Recipient,
+    Told,
+)
 
 UNACK = "unacknowledged"
 NORMAL = "normal"
@@ -40,6 +48,9 @@ MASKED_STATES = frozenset({"shelved", "suppressed", "out_of_service"})
 FAILURE_ROUTE = "failure_alarm"
 """The route of `notifications.failure_alarm.to` (the notification_failed alarm's own)."""
 NOTIFICATION_FAILED = "notification_failed"
+RESTORED = "restored"
+"""The reason of a restored alarm's first step after a restart (pstg.alarms.delays)."""
+CLEARED_STATES = frozenset({NORMAL, "returned_unacknowledged"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +139,36 @@ class Planner:
                 self._send(person, notice, now, out)
         if alarm.state == NORMAL or alarm.state in MASKED_STATES:
             self.episodes.pop(alarm.alarm_id, None)
+        return out
+
+    def resume(
+        self, alarm: AlarmInfo, raised_at: datetime, told: Sequence[Told], now: datetime
+    ) -> list[Outgoing]:
+        """After a restart: an alarm still unacknowledged since `raised_at` escalates on as if
+        the gateway had never stopped. `told`: what its people were told since (the journal).
+        A route whose first level heard nothing is told now; levels that came due while the
+        gateway was down are told now; reminders go on from the last one (or the raise)."""
+        out: list[Outgoing] = []
+        episodes = []
+        for route in self._routes_for(alarm):
+            mine = [entry for entry in told if entry.route == route.name]
+            reminders = [entry.ts for entry in mine if entry.kind == NoticeKind.REMINDER]
+            episode = Episode(
+                route, alarm, raised_at,
+                next_repeat=_after(max(reminders, default=raised_at), route.repeat),
+            )  # fmt: skip
+            episodes.append(episode)
+            if not mine:
+                self._tell_level(episode, 0, NoticeKind.RAISED, now, out)
+            else:
+                episode.level = min(max(entry.level for entry in mine), len(route.levels) - 1)
+                for entry in mine:
+                    person = self.directory.people.get(entry.recipient)
+                    if person is not None:  # not a person any more: nobody to remind
+                        episode.told.setdefault(person.name, person)
+            self._escalate(episode, now, out)
+        if episodes:
+            self.episodes[alarm.alarm_id] = episodes
         return out
 
     def _routes_for(self, alarm: AlarmInfo) -> list[RouteConfig]:
@@ -273,7 +314,9 @@ def _announcement(alarm: AlarmInfo) -> NoticeKind | None:
         return NoticeKind.MASKED if alarm.previous not in MASKED_STATES else None
     if alarm.reason == "acknowledged":
         return NoticeKind.ACKNOWLEDGED
-    if alarm.reason == "cleared":
+    if alarm.reason == "cleared" or (alarm.reason == RESTORED and alarm.state in CLEARED_STATES):
+        # (After a restart the first step of a restored alarm says "restored", whatever the
+        # value did meanwhile: an escalation resumed must hear that it cleared.)
         return NoticeKind.CLEARED
     return None
 

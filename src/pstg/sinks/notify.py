@@ -28,6 +28,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from pstg.alarms.service import AlarmService
+from pstg.alarms.states import AlarmState
 from pstg.batch import Batch
 from pstg.config.models import StationConfig
 from pstg.config.notifications import EMAIL_CHANNEL, NotificationsConfig
@@ -36,8 +37,8 @@ from pstg.notify import journal
 from pstg.notify.channels import Channel, build_channels
 from pstg.notify.delivery import Deliverer, Outcome
 from pstg.notify.journal import Attempt
-from pstg.notify.message import AlarmInfo, NoticeKind
-from pstg.notify.planner import Planner
+from pstg.notify.message import AlarmInfo, NoticeKind, Told
+from pstg.notify.planner import RESTORED, Planner
 from pstg.notify.schedule import next_self_test
 from pstg.sinks.base import EmitEvent, Feed
 
@@ -108,7 +109,48 @@ class NotificationSink:
 
     async def start(self) -> None:
         await self.deliverer.start()
+        await self._resume_escalations()
         self._task = asyncio.create_task(self._run(), name=f"{self.name} ticks")
+
+    async def _resume_escalations(self) -> None:
+        """Alarms restored unacknowledged (the alarm service loads them before the pipeline
+        starts) escalate on from where the journal says they were: levels that came due while
+        the gateway was down are told now, nobody is told twice what reached them."""
+        alarms = self.context.alarms
+        if alarms is None:
+            return
+        waiting = [
+            alarm
+            for alarm in alarms.engine.alarms()
+            if alarm.state is AlarmState.UNACK and alarm.since is not None
+        ]
+        if not waiting:
+            return
+        raised = {alarm.id: alarm.since for alarm in waiting if alarm.since is not None}
+        told: list[Told] = []
+        if self.context.engine is not None:
+            try:
+                told = await asyncio.to_thread(
+                    journal.told_since, self.context.engine, self.context.station_db_id,
+                    raised, list(self.channels),
+                )  # fmt: skip
+            except Exception as exc:  # no journal: better told twice than not at all
+                log.warning("notification journal not read, escalations start again: %s", exc)
+        now = self.context.clock()
+        sent = 0
+        for alarm in waiting:
+            info = self._info(
+                alarm.id, priority=alarm.rule.priority, state=alarm.state.value, previous="",
+                reason=RESTORED, ts=raised[alarm.id], value=alarm.value, user=alarm.user,
+            )  # fmt: skip
+            mine = [entry for entry in told if entry.alarm_id == alarm.id]
+            for outgoing in self.planner.resume(info, raised[alarm.id], mine, now):
+                self.deliverer.submit(outgoing)
+                sent += 1
+        log.info(
+            "%s: escalation of %d unacknowledged alarm(s) resumed, %d notification(s) due now",
+            self.name, len(waiting), sent,
+        )  # fmt: skip
 
     def submit(self, batch: Batch) -> None:
         pass
@@ -208,7 +250,17 @@ class NotificationSink:
         state = attributes.get("state")
         if state is None:
             return None  # not a transition (an older event shape)
-        alarm_id = event.source
+        return self._info(
+            event.source, priority=attributes.get("priority", "medium"), state=state,
+            previous=attributes.get("previous", ""), reason=attributes.get("reason", ""),
+            ts=event.ts, value=_value(attributes.get("value")), user=attributes.get("user"),
+        )  # fmt: skip
+
+    def _info(
+        self, alarm_id: str, *, priority: str, state: str, previous: str, reason: str,
+        ts: datetime, value: float | str | None, user: str | None,
+    ) -> AlarmInfo:  # fmt: skip
+        """The alarm as notifications tell it, with its rule's message and tag."""
         tag: str | None = None
         message = description = ""
         alarms = self.context.alarms
@@ -223,11 +275,9 @@ class NotificationSink:
         station = self.context.config.station
         return AlarmInfo(
             alarm_id=alarm_id, station_id=station.id, station_name=station.name,
-            priority=attributes.get("priority", "medium"), state=state,
-            previous=attributes.get("previous", ""), reason=attributes.get("reason", ""),
-            ts=event.ts, message=message, description=description, tag=tag,
-            value=_value(attributes.get("value")), unit=self._units.get(tag or "", ""),
-            user=attributes.get("user"),
+            priority=priority, state=state, previous=previous, reason=reason, ts=ts,
+            message=message, description=description, tag=tag, value=value,
+            unit=self._units.get(tag or "", ""), user=user,
         )  # fmt: skip
 
     async def _record(self, attempts: Sequence[Attempt]) -> None:
