@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import ssl
-import subprocess
 import threading
 import warnings
 from collections.abc import AsyncIterator
@@ -36,6 +35,7 @@ from pstg.service.api_socket import listen
 from pstg.service.http_server import ApiServer
 from tests.api.conftest import PASSWORD, STATION, Api, make_context
 from tests.poller.conftest import free_port
+from tests.support.tls import self_signed
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "nginx" / "pstg.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -46,17 +46,6 @@ pytestmark = [
         NGINX is None and os.environ.get("CI") != "true", reason="nginx is not installed"
     ),
 ]
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def site_config(api_port: int, http_port: int, https_port: int, cert: Path, key: Path) -> str:

@@ -8,6 +8,7 @@ for a private CA). What the server says goes into the journal; the password neve
 
 from __future__ import annotations
 
+import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -17,6 +18,9 @@ import aiosmtplib
 from pstg.config.notifications import EMAIL_CHANNEL, EmailConfig, resolve_secret
 from pstg.notify.channels.base import DeliveryError
 from pstg.notify.message import Content, Recipient, subject, text
+
+_NO_STARTTLS = "STARTTLS extension not supported"
+"""What aiosmtplib says (in a plain SMTPException) when the server offers no STARTTLS."""
 
 
 class EmailChannel:
@@ -59,7 +63,11 @@ class EmailChannel:
             permanent = 500 <= exc.code < 600  # 4xx: "try again later", as SMTP means it
             raise DeliveryError(f"SMTP {exc.code}: {exc.message}", permanent=permanent) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {_short(exc)}") from exc
+            # A certificate nobody vouches for, or a server without STARTTLS, does not heal by
+            # itself: fail at once, so that notification_failed calls the next channel now.
+            permanent = isinstance(exc, ssl.SSLCertVerificationError) or _NO_STARTTLS in str(exc)
+            error = f"{type(exc).__name__}: {_short(exc)}"
+            raise DeliveryError(error, permanent=permanent) from exc
         return response.strip()[:200]
 
     async def close(self) -> None:
