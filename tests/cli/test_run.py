@@ -199,6 +199,8 @@ async def test_run_log_level_chooses_the_least_severity_logged(modbus_server, tm
     # debug: all that, and each failed attempt of the device that stays down.
     assert has(debug, "INFO", "pstg.events", connected), debug
     assert has(debug, "DEBUG", "pstg.poller.device_loop", retried), debug
+    # Start-up's objects are left out of garbage collection once the service runs (pstg.heap).
+    assert has(debug, "DEBUG", "pstg", "start-up objects left out of garbage collection"), debug
     assert len(debug) > len(default) > len(warning)
 
     refused = await run_pstg("run", "-c", "station.yaml", "--log-level", "loud")

@@ -24,6 +24,7 @@ from pstg.cli.database_option import schema_advice
 from pstg.cli.errors import exit_code
 from pstg.cli.time_options import DURATION_METAVAR, duration_value
 from pstg.errors import Invalid
+from pstg.heap import freeze_start_up
 
 if TYPE_CHECKING:
     from pstg.config.models import StationConfig
@@ -206,6 +207,7 @@ async def serve(gateway: Gateway, *, duration: float | None, banner: str = "") -
         loop.add_signal_handler(signum, on_signal)
     try:
         await gateway.start()
+        freeze_start_up()
         storage = gateway.storage
         api = f", API on {gateway.url}" if gateway.serve_api else ""
         where = f"storing to {storage.where}" if storage is not None else "storing nothing"

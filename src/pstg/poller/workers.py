@@ -45,6 +45,7 @@ from pstg.batch import Batch, Coalescer
 from pstg.config.models import DeviceConfig
 from pstg.config.tag_table import DeviceTags
 from pstg.errors import NotFound, PstgError, Unavailable
+from pstg.heap import freeze_start_up
 from pstg.model import Event
 from pstg.poller.output import PollOutput
 from pstg.poller.service import STOP_DEADLINE, Poller
@@ -218,6 +219,7 @@ async def _worker(sock: socket.socket, devices: list[DeviceTags], level: int) ->
     poller = Poller(devices, output)
     poller.build()
     await poller.start()
+    freeze_start_up()
     output.send(("ready", os.getpid()))
 
     async def report() -> None:
