@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pstg.model import Quality, QualityReason
 from pstg.storage.columns import SampleColumns
 from pstg.storage.queries import SeriesPoint, TrendBucket, latest, series, summary, trend
+from pstg.storage.retention import apply_retention
 from pstg.storage.rows import QUALITY_CODES, REASON_CODES, StoredRow, from_micros, to_micros
 from pstg.storage.schema import stations, tags
 from pstg.storage.store import SampleStore
@@ -252,6 +253,66 @@ def test_a_month_is_read_from_ten_minute_rollups(engine: sa.Engine) -> None:
     lows = [b.min for b in month.buckets if b.min is not None]
     highs = [b.max for b in month.buckets if b.max is not None]
     assert (min(lows), max(highs)) == (0.0, 96.0)
+
+
+DAY = timedelta(days=1)
+
+
+def three_days(engine: sa.Engine) -> list[StoredRow]:
+    """A value every 10 s for three days from T0 (all levels written), then retention as on
+    the morning of the fourth day with one day of raw samples and two of 1-minute rollups."""
+    rows = [good(1, i * 10 * S, float(i % 50)) for i in range(3 * 8640)]
+    SampleStore(engine).write(rows)
+    apply_retention(
+        engine, raw=DAY.total_seconds(), minute=2 * DAY.total_seconds(), ten_minute=0, hour=0,
+        now=T0 + 3 * DAY,
+    )  # fmt: skip
+    return rows
+
+
+def within(rows: list[StoredRow], start: datetime, end: datetime) -> list[StoredRow]:
+    return [row for row in rows if at(start - T0) <= row.ts < at(end - T0)]
+
+
+def test_past_the_raw_retention_a_short_trend_draws_from_the_minutes(engine: sa.Engine) -> None:
+    rows = three_days(engine)
+    start = T0 + DAY + 6 * H  # raw samples of that day are gone
+    result = trend(engine, 1, start, start + H, 360)  # 10 s buckets: the raw level
+    assert result.source == "raw"
+    wanted = within(rows, start, start + H)
+    assert sum(b.count for b in result.buckets) == len(wanted) == 360
+    assert not any(b.gap for b in result.buckets)  # each minute's value carried through it
+    assert min(b.min for b in result.buckets if b.min is not None) == min(r.value for r in wanted)
+    assert max(b.max for b in result.buckets if b.max is not None) == max(r.value for r in wanted)
+
+
+def test_past_the_minutes_retention_a_trend_draws_from_ten_minutes_and_counts_nothing_twice(
+    engine: sa.Engine,
+) -> None:
+    rows = three_days(engine)
+    # 1-minute rollups are kept from T0 + 1 day on: the first day comes from 10 minutes.
+    for start, end in [(T0, T0 + DAY), (T0 + 12 * H, T0 + 36 * H), (T0, T0 + 3 * DAY)]:
+        result = trend(engine, 1, start, end, 144)  # 10-minute buckets or wider
+        assert sum(b.count for b in result.buckets) == len(within(rows, start, end)), start
+    # Buckets of 2.4 minutes choose the minutes; across the edge nothing is lost or doubled.
+    across = trend(engine, 1, T0 + 20 * H, T0 + 28 * H, 200)
+    assert across.source == "rollups_1m"
+    assert sum(b.count for b in across.buckets) == len(within(rows, T0 + 20 * H, T0 + 28 * H))
+    assert not any(b.gap for b in across.buckets)
+    # A summary's minute edges fall back the same way.
+    start, end = T0 + 6 * H + 30 * MIN, T0 + 30 * H + 20 * MIN
+    assert summary(engine, 1, start, end).count == len(within(rows, start, end))
+
+
+def test_a_young_tag_is_not_mistaken_for_one_past_its_retention(engine: sa.Engine) -> None:
+    # First sample at 10 min 5 s: the coarser levels' first buckets start earlier, but they
+    # hold nothing older: everything is read from the raw samples, exactly.
+    rows = [good(1, 605 * S + i * 10 * S, float(i % 7)) for i in range(120)]
+    SampleStore(engine).write(rows)
+    result = trend(engine, 1, T0, T0 + H, 360)
+    last = 179  # the bucket of the last sample; the value is carried after it
+    assert shape(result.buckets[: last + 1]) == m4(rows, at(0 * S), at(H), 360)[: last + 1]
+    assert all(b.gap for b in result.buckets[:60])  # before the first sample
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pstg.storage.queries.common import as_datetime, ceil_to, connect, is_text, micros
-from pstg.storage.queries.levels import Piece, cutoffs, split
+from pstg.storage.queries.levels import Piece, extent, plan
 from pstg.storage.rows import GOOD_CODE, MICROSECONDS
 from pstg.storage.schema import HOUR_US, MINUTE_US
 
@@ -83,8 +83,8 @@ def summary(engine: Engine | Connection, tag_id: int, start: datetime, end: date
             raise ValueError(f"tag {tag_id} holds text; a summary needs a numeric tag")
         segments = _summary_segments(low, high)
         if any(source != "raw" for source, _, _ in segments):
-            cuts = cutoffs(connection, tag_id)
-            segments = [piece for s in segments for piece in split(*s, cuts)]
+            held = extent(connection, tag_id)
+            segments = [piece for s in segments for piece in plan(*s, held)]
         for n, (source, lo, hi) in enumerate(segments):
             template = _RAW_AS_ROLLUP if source == "raw" else _ROLLUP
             parts.append(template.format(table=source, n=n))

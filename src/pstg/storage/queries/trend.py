@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pstg.storage.queries.carry import bucket_list
 from pstg.storage.queries.common import connect, is_text, micros
-from pstg.storage.queries.levels import Piece, cutoffs, split
+from pstg.storage.queries.levels import extent, plan
 from pstg.storage.queries.records import Group, Trend, TrendBucket, TrendSource
 from pstg.storage.rows import GOOD_CODE, MICROSECONDS
 from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
@@ -94,7 +94,9 @@ def trend(
     row counts in the bucket that contains its start: exact when the bucket width is a
     multiple of the rollup width and `start` is aligned to it; otherwise a bucket edge may
     fall inside a rollup row, which then counts whole on the side of its start. From the
-    tag's newest stored bucket of a level on, the level below is read instead (levels.py).
+    tag's newest stored bucket of a level on, the level below is read instead; before the
+    level's oldest row, when retention has deleted what it held there, the next coarser
+    level that still holds rows (levels.py).
 
     `staleness` (seconds, default 1.5 × the 300 s default heartbeat): an empty bucket whose
     start is less than this after the tag's last stored sample, when that sample is good,
@@ -122,9 +124,7 @@ def trend(
     with connect(engine) as connection:
         if is_text(connection, tag_id):
             raise ValueError(f"tag {tag_id} holds text; a trend needs a numeric tag")
-        pieces = [Piece("raw", low, high)]
-        if level is not _RAW:
-            pieces = split(level.source, low, high, cutoffs(connection, tag_id))
+        pieces = plan(level.source, low, high, extent(connection, tag_id))
         groups: dict[int, Group] = {}
         for piece in pieces:
             params = {"tag": tag_id, "low": low, "points": points, "span": span,
