@@ -224,6 +224,7 @@ class Console:
         page.click("#login button[type=submit]")
         page.wait_for_url(self.station.url + path)
         page.wait_for_selector("#link-state[data-state=up]")
+        page.wait_for_selector("body[data-ready]", state="attached")  # handlers bound
         return page
 
     def close(self) -> None:

@@ -85,7 +85,7 @@ def test_the_alarm_page_links_to_an_alarms_notifications(console: Console, stati
     # That very link: the live stream may redraw and reorder the table in between.
     page.locator(f"#alarm-table a.journal-link[href='{href}']").first.click()
     page.wait_for_url("**/notifications?alarm=*")
-    page.wait_for_selector("#link-state[data-state=up]")
+    page.wait_for_selector("body[data-ready]", state="attached")  # the page's module started
     assert page.input_value("#notify-alarm") == alarm
 
 

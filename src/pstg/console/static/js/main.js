@@ -32,8 +32,13 @@ const modules = {
   overview: "./overview.js", alarms: "./alarms.js", notifications: "./notifications.js", trends: "./trends.js", events: "./events.js",
   devices: "./devices.js", audit: "./audit.js", users: "./users.js",
 };
+// The page's controls work once its module has started: body[data-ready] says so (the
+// server-rendered buttons are there before their handlers are).
+const ready = () => { document.body.dataset.ready = "true"; };
 if (modules[data.page]) {
-  import(modules[data.page]).then((module) => module.start(data)).catch((error) => {
+  import(modules[data.page]).then((module) => module.start(data)).then(ready).catch((error) => {
     if (error.status === 401) toLogin(); else console.error(error);
   });
+} else {
+  ready();
 }
