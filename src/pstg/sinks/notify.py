@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,6 +137,9 @@ class NotificationSink:
                 )  # fmt: skip
             except Exception as exc:  # no journal: better told twice than not at all
                 log.warning("notification journal not read, escalations start again: %s", exc)
+        by_alarm: dict[str, list[Told]] = defaultdict(list)
+        for entry in told:
+            by_alarm[entry.alarm_id].append(entry)
         now = self.context.clock()
         sent = 0
         for alarm in waiting:
@@ -143,8 +147,7 @@ class NotificationSink:
                 alarm.id, priority=alarm.rule.priority, state=alarm.state.value, previous="",
                 reason=RESTORED, ts=raised[alarm.id], value=alarm.value, user=alarm.user,
             )  # fmt: skip
-            mine = [entry for entry in told if entry.alarm_id == alarm.id]
-            for outgoing in self.planner.resume(info, raised[alarm.id], mine, now):
+            for outgoing in self.planner.resume(info, raised[alarm.id], by_alarm[alarm.id], now):
                 self.deliverer.submit(outgoing)
                 sent += 1
         log.info(

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from pstg.model import utc_now
 from pstg.storage.database import is_sqlite
 from pstg.storage.rows import MICROSECONDS, to_micros
-from pstg.storage.schema import HOUR_US, MINUTE_US, TEN_MINUTES_US
+from pstg.storage.schema import ROLLUPS
 
 log = logging.getLogger("pstg.storage")
 
@@ -67,12 +67,9 @@ def apply_retention(
             raw_deleted = _delete(connection, "samples", "ts", cutoff)
             raw_deleted += _delete(connection, "text_samples", "ts", cutoff)
     rollups_deleted: dict[str, int] = {}
-    levels = (
-        ("rollups_1m", minute, MINUTE_US),
-        ("rollups_10m", ten_minute, TEN_MINUTES_US),
-        ("rollups_1h", hour, HOUR_US),
-    )
-    for table, keep, width in levels:
+    keeps = {"rollups_1m": minute, "rollups_10m": ten_minute, "rollups_1h": hour}
+    for rollups, width in ROLLUPS:
+        table, keep = rollups.name, keeps[rollups.name]
         rollups_deleted[table] = 0
         if keep:
             # A bucket [bucket, bucket + width) goes once its end is at or before the cutoff.
